@@ -1,0 +1,1 @@
+"""quizzes: banks of review questions and the terminal quiz runner."""

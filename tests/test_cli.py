@@ -1,0 +1,46 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from autograder import __version__
+from autograder.cli import main
+
+BIN = Path(sys.executable).parent
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_train_prints_an_accuracy_table():
+    result = CliRunner().invoke(main, ["train", "--hidden-sizes", "1,4", "--iterations", "3000"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "%" in line]
+    assert [int(row.split("|")[0]) for row in rows] == [1, 4]
+    accuracies = [float(row.split("|")[1].strip(" %")) for row in rows]
+    assert accuracies[0] < 70 < 88 < accuracies[1]
+
+
+def test_bad_hidden_sizes_is_a_one_line_error():
+    result = CliRunner().invoke(main, ["train", "--hidden-sizes", "4,x"])
+    assert result.exit_code == 2
+    assert "expected comma-separated integers" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_console_script_starts_without_heavy_imports():
+    code = ("import sys, autograder.cli; "
+            "print(sorted(m for m in ('numpy', 'nbformat', 'nbgrader', 'matplotlib', 'yaml') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    shallow = BIN / "shallow"
+    if shallow.exists():  # installed by `make`: the real console script
+        out = subprocess.run([str(shallow), "--version"], capture_output=True, text=True,
+                             env={**os.environ}, check=True)
+        assert __version__ in out.stdout
