@@ -31,6 +31,7 @@ lint: $(STAMP)
 ## bench: the benchmarks in bench/ (not part of the test suite)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ref.py
+	$(BIN)/python bench/bench_grade.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,436 @@
+"""The code that runs inside the sandboxed child process.
+
+It is deliberately small and self-contained: standard library and numpy only, nothing from the
+grader, the reference or the rubric, so that the child's view of the file system can exclude
+them. The parent starts it as ``python -I child.py --result-fd N`` and writes one JSON request on
+its standard input (one line):
+
+    {"chunks": [[cell, source], ...],          # the notebook's definitions, in order
+     "calls": [{"id", "exercise", "function", "args", "kwargs", "seed", "mutation",
+                "oracles"}, ...],
+     "blocked": ["shallow_ref", ...],          # modules the student may not import
+     "stdout_cap": 65536}
+
+It answers with JSON lines on file descriptor N (a pipe to the parent):
+
+    {"event": "cell", "cell": k, "error": "..."}       a cell whose definitions raised
+    {"event": "loaded", "names": [...]}                 callables now defined
+    {"event": "begin", "exercise": "..."}               before the first call of an exercise
+    {"event": "oracle", "function", "args", "kwargs", "rng"}  asks the parent (see _oracle)
+    {"event": "result", "id", "value", "error", "stdout", "seconds", "args_after"}
+    {"event": "done"}
+
+The request is the first line of standard input; the parent's answers to "oracle" questions
+follow, one line each, on the same pipe (the student's code sees /dev/null as its stdin).
+
+Values travel as tagged JSON (``encode``/``decode`` below): plain numbers, strings, tuples,
+lists, dicts with string keys and numeric or boolean numpy arrays. Nothing is pickled, and the
+parent never executes anything the child sends. The parent computes expected values itself: the
+child never sees them.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import builtins
+import io
+import json
+import os
+import sys
+import time
+
+MAX_DEPTH = 8
+MAX_ITEMS = 1000
+MAX_ARRAY_BYTES = 16 * 1024 * 1024
+MAX_STR = 10_000
+ARRAY_KINDS = "biuf"  # bool, signed and unsigned integers, floats
+RANDOM_FUNCTIONS = ("initialize_parameters",)  # stand-ins that draw from the global generator
+
+
+class Foreign:
+    """A returned value of a kind that does not travel (an object, an ndarray subclass...)."""
+
+    def __init__(self, type_name, detail=""):
+        self.type_name = type_name
+        self.detail = detail
+
+    def __repr__(self):
+        return f"<{self.type_name}{' ' + self.detail if self.detail else ''}>"
+
+    def __eq__(self, other):
+        return (isinstance(other, Foreign) and other.type_name == self.type_name
+                and other.detail == self.detail)
+
+    __hash__ = None
+
+
+def _type_name(value):
+    kind = type(value)
+    module = kind.__module__
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+def encode(value, depth=0):
+    """A JSON-ready description of ``value`` that reads no attribute the student defined."""
+    import numpy as np
+
+    kind = type(value)
+    if value is None:
+        return {"t": "none"}
+    if kind is bool:
+        return {"t": "bool", "v": value}
+    if kind is int:
+        return {"t": "int", "v": value if abs(value) < 2**63 else float(value)}
+    if kind is float:
+        return {"t": "float", "v": value}
+    if kind is str:
+        return {"t": "str", "v": value[:MAX_STR]}
+    if kind is np.ndarray:
+        if value.dtype.kind not in ARRAY_KINDS or value.dtype.fields is not None:
+            return {"t": "foreign", "type": "numpy.ndarray",
+                    "detail": f"of dtype {value.dtype}"}
+        if value.nbytes > MAX_ARRAY_BYTES:
+            return {"t": "foreign", "type": "numpy.ndarray",
+                    "detail": f"too large ({value.nbytes} bytes, shape {value.shape})"}
+        data = np.ascontiguousarray(value)
+        return {"t": "nd", "dtype": data.dtype.str, "shape": list(data.shape),
+                "b64": base64.b64encode(data.tobytes()).decode("ascii")}
+    if isinstance(value, np.generic) and kind.__module__ == "numpy":
+        if value.dtype.kind not in ARRAY_KINDS:
+            return {"t": "foreign", "type": _type_name(value)}
+        return {"t": "np", "dtype": value.dtype.str,
+                "b64": base64.b64encode(value.tobytes()).decode("ascii")}
+    if depth >= MAX_DEPTH:
+        return {"t": "foreign", "type": _type_name(value), "detail": "nested too deeply"}
+    if kind in (tuple, list):
+        if len(value) > MAX_ITEMS:
+            return {"t": "foreign", "type": kind.__name__, "detail": f"of {len(value)} items"}
+        return {"t": kind.__name__, "items": [encode(v, depth + 1) for v in value]}
+    if kind is dict:
+        if len(value) > MAX_ITEMS:
+            return {"t": "foreign", "type": "dict", "detail": f"of {len(value)} items"}
+        items = []
+        for key, item in dict.items(value):
+            if type(key) is not str:
+                return {"t": "foreign", "type": "dict", "detail": "with a key that is not a str"}
+            items.append([key, encode(item, depth + 1)])
+        return {"t": "dict", "items": items}
+    if isinstance(value, np.ndarray):
+        shape = ndarray_shape(value)
+        return {"t": "foreign", "type": _type_name(value),
+                "detail": f"(an ndarray subclass) of shape {shape}"}
+    return {"t": "foreign", "type": _type_name(value)}
+
+
+def ndarray_shape(value):
+    import numpy as np
+
+    return tuple(np.ndarray.__dict__["shape"].__get__(value))
+
+
+def decode(obj, depth=0):
+    """Inverse of ``encode``; rejects anything malformed with ValueError.
+
+    Used by the parent on what the child sent: it builds only plain numbers, strings, containers
+    and read-only numeric arrays.
+    """
+    import numpy as np
+
+    if depth > MAX_DEPTH + 1 or type(obj) is not dict:
+        raise ValueError("malformed value")
+    tag = obj.get("t")
+    if tag == "none":
+        return None
+    if tag in ("bool", "int", "float", "str"):
+        value = obj.get("v")
+        expected = {"bool": bool, "int": (int, float), "float": (float, int), "str": str}[tag]
+        if not isinstance(value, expected) or (tag != "bool" and type(value) is bool):
+            raise ValueError("malformed scalar")
+        return float(value) if tag == "float" else value
+    if tag in ("nd", "np"):
+        dtype = np.dtype(str(obj.get("dtype")))
+        if dtype.kind not in ARRAY_KINDS or dtype.fields is not None or dtype.hasobject:
+            raise ValueError("array of a forbidden dtype")
+        raw = base64.b64decode(obj.get("b64", ""), validate=True)
+        if len(raw) > MAX_ARRAY_BYTES:
+            raise ValueError("array too large")
+        if tag == "np":
+            if len(raw) != dtype.itemsize:
+                raise ValueError("malformed numpy scalar")
+            return np.frombuffer(raw, dtype=dtype)[0]
+        shape = tuple(int(n) for n in obj.get("shape", []))
+        if any(n < 0 for n in shape) or len(shape) > 32:
+            raise ValueError("malformed shape")
+        array = np.frombuffer(raw, dtype=dtype).reshape(shape)
+        return array
+    if tag in ("tuple", "list"):
+        items = [decode(v, depth + 1) for v in obj.get("items", [])]
+        return tuple(items) if tag == "tuple" else items
+    if tag == "dict":
+        result = {}
+        for pair in obj.get("items", []):
+            key, value = pair
+            if type(key) is not str:
+                raise ValueError("malformed dict key")
+            result[key] = decode(value, depth + 1)
+        return result
+    if tag == "foreign":
+        return Foreign(str(obj.get("type", "?"))[:200], str(obj.get("detail", ""))[:200])
+    raise ValueError(f"unknown value tag {tag!r}")
+
+
+class _CappedText(io.TextIOBase):
+    """A text sink that keeps the first ``cap`` characters and drops the rest."""
+
+    def __init__(self, cap):
+        self.cap = cap
+        self.parts = []
+        self.size = 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(len(text), room)
+        return len(text)
+
+    def getvalue(self):
+        return "".join(self.parts)
+
+
+class _Blocker:
+    """A meta-path finder that keeps the grader's own packages away from student code.
+
+    ``shallow_ref.datasets`` (data, not answers) stays importable, so a notebook's
+    ``from shallow_ref.datasets import load_planar_dataset`` still works; the rest of
+    ``shallow_ref`` (the answers), ``autograder`` and ``quizzes`` raise ImportError. The package
+    ``shallow_ref`` itself becomes an empty shell, so its ``__init__`` (which imports the
+    answers) never runs.
+    """
+
+    ALLOWED = ("shallow_ref.datasets",)
+
+    def __init__(self, names):
+        self.names = tuple(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        import importlib.util
+
+        top = fullname.split(".")[0]
+        if top not in self.names or fullname in self.ALLOWED:
+            return None
+        if fullname == "shallow_ref" and "shallow_ref" in self.names:
+            real = None
+            for finder in sys.meta_path:
+                if finder is not self and hasattr(finder, "find_spec"):
+                    real = finder.find_spec(fullname, path, target)
+                    if real is not None:
+                        break
+            if real is not None and real.submodule_search_locations:
+                spec = importlib.util.spec_from_loader(fullname, _ShellLoader(), is_package=True)
+                spec.submodule_search_locations = list(real.submodule_search_locations)
+                return spec
+        raise ImportError(f"{fullname} is not available while grading")
+
+
+class _ShellLoader:
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        return None
+
+
+def _one_line(exc):
+    """'NameError: name x is not defined (line 3)' for the student's own frames."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<cell"):
+            line = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, SystemExit):
+        text = f"the code called sys.exit({exc.code!r})"
+    elif isinstance(exc, KeyboardInterrupt):
+        text = "KeyboardInterrupt"
+    if line:
+        text += f" ({line[0].strip('<>')}, line {line[1]})"
+    return text[:500]
+
+
+def apply_limits(spec):
+    """Lower this process's rlimits (before any student code runs; they cannot be raised again).
+
+    ``spec`` is "as=BYTES,cpu=SECONDS,fsize=BYTES,nofile=N"; any part may be missing. Also asks
+    the kernel to kill this process if the grader dies (PR_SET_PDEATHSIG).
+    """
+    import resource
+
+    names = {"as": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU,
+             "fsize": resource.RLIMIT_FSIZE, "nofile": resource.RLIMIT_NOFILE}
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for part in filter(None, spec.split(",")):
+        key, _, value = part.partition("=")
+        soft = int(value)
+        # CPU: SIGXCPU at the soft limit, SIGKILL one second later at the hard one.
+        hard = soft + 1 if key == "cpu" else soft
+        resource.setrlimit(names[key], (soft, hard))
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if "--limits" in argv:
+        apply_limits(argv[argv.index("--limits") + 1])
+    fd = int(argv[argv.index("--result-fd") + 1])
+    replies = os.fdopen(os.dup(0), "rb")  # the parent's line-by-line answers, after the request
+    request = json.loads(replies.readline())
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)  # student code reads nothing from the grader
+    channel = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+
+    def send(message):
+        channel.write(json.dumps(message) + "\n")
+        channel.flush()
+
+    def ask(message):
+        send(message)
+        line = replies.readline()
+        if not line:
+            raise RuntimeError("the grader did not answer")
+        return json.loads(line)
+
+    import numpy as np
+
+    if request.get("blocked"):
+        sys.meta_path.insert(0, _Blocker(request["blocked"]))
+    cap = int(request.get("stdout_cap", 65536))
+    real_stdout = sys.stdout
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+
+    for cell, source in request.get("chunks", []):
+        # One statement at a time: an import that fails does not hide the definitions after it.
+        for statement in ast.parse(source).body:
+            sink = _CappedText(cap)
+            sys.stdout = sink
+            try:
+                code = compile(ast.Module([statement], []), f"<cell {cell}>", "exec")
+                exec(code, namespace)
+            except BaseException as exc:  # noqa: BLE001 - any failure of student code is reported
+                send({"event": "cell", "cell": cell, "error": _one_line(exc)})
+            finally:
+                sys.stdout = real_stdout
+    send({"event": "loaded",
+          "names": sorted(k for k, v in list(namespace.items()) if callable(v))})
+
+    current = None
+    for call in request.get("calls", []):
+        if call["exercise"] != current:
+            current = call["exercise"]
+            send({"event": "begin", "exercise": current})
+        send(_run_call(call, namespace, cap, np, ask))
+    send({"event": "done"})
+    channel.close()
+    os._exit(0)  # skip any atexit handler the student registered
+
+
+def _oracle(name, ask, np):
+    """A stand-in for the graded function ``name`` that asks the parent for the right answer.
+
+    While one exercise is graded, the other graded functions the student's code calls are these
+    stand-ins, so a mistake in one exercise costs points on that exercise alone. The stand-in for
+    a function that draws random numbers sends numpy's global generator state along and takes the
+    advanced state back, so seeding in the student's code keeps its meaning.
+    """
+
+    def stand_in(*args, **kwargs):
+        message = {"event": "oracle", "function": name,
+                   "args": [encode(a) for a in args],
+                   "kwargs": {k: encode(v) for k, v in kwargs.items()}}
+        if name in RANDOM_FUNCTIONS:
+            message["rng"] = encode(np.random.get_state())
+        reply = ask(message)
+        if reply.get("error"):
+            raise ValueError(f"{name}: {reply['error']}")
+        if reply.get("rng") is not None:
+            np.random.set_state(_writable(decode(reply["rng"])))
+        return _writable(decode(reply["value"]))
+
+    stand_in.__name__ = stand_in.__qualname__ = name
+    return stand_in
+
+
+def _run_call(call, namespace, cap, np, ask):
+    result = {"event": "result", "id": call["id"], "value": None, "error": None,
+              "stdout": "", "seconds": 0.0}
+    function = namespace.get(call["function"])
+    if function is None:
+        result["error"] = f"function {call['function']} not found"
+        return result
+    if not callable(function):
+        result["error"] = f"{call['function']} is not a function"
+        return result
+    try:
+        args = [decode(a) for a in call.get("args", [])]
+        kwargs = {k: decode(v) for k, v in call.get("kwargs", {}).items()}
+        args = [_writable(a) for a in args]
+        kwargs = {k: _writable(v) for k, v in kwargs.items()}
+    except ValueError as exc:  # pragma: no cover - the parent sends well-formed requests
+        result["error"] = f"grader error: {exc}"
+        return result
+    if call.get("seed") is not None:
+        np.random.seed(call["seed"])
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in call.get("oracles", [])
+             if name != call["function"]}
+    for name in saved:
+        namespace[name] = _oracle(name, ask, np)
+    sink = _CappedText(cap)
+    real_stdout = sys.stdout
+    sys.stdout = sink
+    start = time.perf_counter()
+    try:
+        value = function(*args, **kwargs)
+        result["value"] = encode(value)
+    except BaseException as exc:  # noqa: BLE001
+        result["error"] = _one_line(exc)
+    finally:
+        sys.stdout = real_stdout
+        result["seconds"] = time.perf_counter() - start
+        for name, original in saved.items():
+            if original is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = original
+    result["stdout"] = sink.getvalue()
+    if call.get("mutation"):
+        result["args_after"] = [encode(a) for a in args]
+    return result
+
+
+def _writable(value):
+    """Decoded arrays are read-only views of the message; students get ordinary arrays."""
+    import numpy as np
+
+    if type(value) is np.ndarray:
+        return value.copy()
+    if type(value) is dict:
+        return {k: _writable(v) for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_writable(v) for v in value)
+    return value
+
+
+if __name__ == "__main__":
+    main()
