@@ -7,7 +7,7 @@ its standard input (one line):
 
     {"chunks": [[cell, source], ...],          # the notebook's definitions, in order
      "calls": [{"id", "exercise", "function", "args", "kwargs", "seed", "mutation",
-                "oracles"}, ...],
+                "oracles"} or {"id", "exercise", "variable"}, ...],
      "blocked": ["shallow_ref", ...],          # modules the student may not import
      "stdout_cap": 65536}
 
@@ -374,6 +374,13 @@ def _oracle(name, ask, np):
 def _run_call(call, namespace, cap, np, ask):
     result = {"event": "result", "id": call["id"], "value": None, "error": None,
               "stdout": "", "seconds": 0.0}
+    if call.get("variable"):  # an answer cell: send the variable's value back
+        name = call["variable"]
+        if name not in namespace:
+            result["error"] = f"variable {name} not found"
+        else:
+            result["value"] = encode(namespace[name])
+        return result
     function = namespace.get(call["function"])
     if function is None:
         result["error"] = f"function {call['function']} not found"

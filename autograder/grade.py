@@ -143,7 +143,7 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
     from .child import encode
     from .diagnose import diagnose
     from .notebook import NotebookError, read_submission
-    from .rubric import EXERCISES, check
+    from .rubric import EXERCISES, check, check_review, review_questions
 
     start = time.perf_counter()
     sandbox = sandbox or default_sandbox()
@@ -185,6 +185,11 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
                     "seed": case.seed, "mutation": exercise.mutation,
                     "oracles": [name for name in EXERCISES if name != exercise.name],
                 })
+        questions = review_questions(rubric_name)
+        for question in questions:
+            if question.variable in source.defined:
+                calls.append({"id": f"review/{question.variable}", "exercise": "review",
+                              "variable": question.variable})
         if calls:
             run = sandbox.run([(c.cell, c.source) for c in source.chunks], calls, budgets)
             outcomes = run.calls
@@ -221,6 +226,27 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
                     test.output = "\n".join(lines)
             result.score += test.score
             result.tests.append(test)
+    for question in review_questions(rubric_name):
+        test = TestResult(name=f"review question {question.lecture}: {question.variable}",
+                          exercise=question.variable, score=0.0, max_score=question.points,
+                          status="failed")
+        result.max_score += question.points
+        if source is None:
+            test.output = f"not graded: {failure}"
+        elif question.variable not in source.defined:
+            test.output = f"answer variable {question.variable} not found in the notebook"
+        else:
+            passed, problem, feedback = check_review(
+                question, outcomes.get(f"review/{question.variable}"))
+            if passed:
+                test.score, test.status = question.points, "passed"
+                test.output = f"{question.variable}: correct. {question.explanation.strip()}"
+            else:
+                test.output = "\n".join(filter(None, [
+                    f"Question: {' '.join(question.prompt.split())}", f"Problem: {problem}",
+                    f"Hint: {feedback}" if feedback else ""]))
+        result.score += test.score
+        result.tests.append(test)
     result.score = round(result.score, 6)
     result.max_score = round(result.max_score, 6)
     result.duration_s = time.perf_counter() - start

@@ -13,6 +13,7 @@ is per case: an exercise's points are shared equally among its cases.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import threading
 import zlib
@@ -319,6 +320,50 @@ ASSIGNMENTS = {
                           "nn_model", "predict"],
 }
 ASSIGNMENTS["all"] = list(EXERCISES)
+
+
+REVIEW = {
+    "activations": [1, 4],
+    "planar_classifier": [2, 3, 5, 6, 7, 8, 9, 10],
+}
+"""The lecture's review questions (by their number in the lecture) each assignment asks, as
+answer variables in the notebook. Prompts, answers and variable names live in the quiz bank."""
+REVIEW["all"] = sorted(n for numbers in REVIEW.values() for n in numbers)
+
+
+@functools.lru_cache(maxsize=1)
+def _bank():
+    from quizzes.bank import load_bank
+
+    return load_bank()
+
+
+def review_questions(assignment):
+    """The bank's questions that ``assignment`` asks as notebook answer variables."""
+    by_number = {q.lecture: q for q in _bank().questions if q.lecture and q.variable}
+    return [by_number[n] for n in REVIEW.get(assignment, []) if n in by_number]
+
+
+def check_review(question, outcome):
+    """(passed, one-line problem, feedback) for a notebook's answer to a review question."""
+    from quizzes.checking import AnswerFormatError, check_answer
+
+    if outcome is None or outcome.status != "ok":
+        return False, (outcome.error if outcome and outcome.error else "not run"), ""
+    value = outcome.value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return False, f"{question.variable} is not answered yet", ""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        check = check_answer(question, value)
+    except AnswerFormatError as exc:
+        return False, f"{question.variable}: {exc}", ""
+    if check.correct:
+        return True, "", ""
+    return False, f"{question.variable} = {value!r} is not right", check.feedback
 
 
 def exercises_for(assignment):

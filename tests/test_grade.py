@@ -17,14 +17,27 @@ from click.testing import CliRunner
 from autograder.cli import main
 from autograder.grade import Submission, find_submissions, grade_many, grade_submission
 from autograder.gradebook import Gradebook
-from autograder.rubric import ASSIGNMENTS, EXERCISES
+from autograder.rubric import ASSIGNMENTS, EXERCISES, exercises_for, review_questions
 from notebooks import CORRECT, cells_of, notebook_json, replace_function, write_notebook
 
 SHALLOW = str(Path(sys.executable).parent / "shallow")
 
 
+def full(assignment):
+    """An assignment's total: its exercises' points and its review questions' points."""
+    return sum(e.points for e in exercises_for(assignment)) + sum(
+        q.points for q in review_questions(assignment))
+
+
+FULL = full("all")
+
+
+REVIEW_ANSWERS = [line for line in CORRECT.splitlines() if line.startswith("q_")]
+
+
 def untouched_source():
-    """The student version: every graded function raises NotImplementedError."""
+    """The student version: every graded function raises NotImplementedError and every answer
+    variable is None."""
     source = CORRECT
     for name in EXERCISES:
         source = replace_function(source, name, f"""
@@ -32,6 +45,8 @@ def {name}(*args, **kwargs):
     # YOUR CODE HERE
     raise NotImplementedError()
 """)
+    for line in REVIEW_ANSWERS:
+        source = source.replace(line, line.split(" = ")[0] + " = None  # YOUR ANSWER HERE")
     return source
 
 
@@ -42,9 +57,10 @@ def grade(path, **kw):
 
 def test_correct_notebook_scores_full_marks_without_running_its_training_cell(tmp_path):
     result = grade(write_notebook(tmp_path / "alice.ipynb"))
-    assert result.score == result.max_score == 100
+    assert result.score == result.max_score == FULL
+    assert len([t for t in result.tests if t.name.startswith("review question")]) == 10
     assert result.errors == []  # the last cell raises if run: it was not
-    assert len(result.tests) >= 3 * len(EXERCISES) - 2
+    assert len(result.tests) >= 3 * len(EXERCISES) - 2 + 10
     assert all(t.status == "passed" for t in result.tests)
     assert {"rlimits", "session", "clean-env"} <= set(result.layers)
     assert len(result.sha256) == 64
@@ -52,23 +68,26 @@ def test_correct_notebook_scores_full_marks_without_running_its_training_cell(tm
 
 def test_untouched_student_version_scores_zero_without_error(tmp_path):
     result = grade(write_notebook(tmp_path / "blank.ipynb", untouched_source()))
-    assert result.score == 0 and result.max_score == 100
+    assert result.score == 0 and result.max_score == FULL
     assert all(t.status == "failed" for t in result.tests)
-    assert all("raised NotImplementedError" in t.output for t in result.tests)
+    review = [t for t in result.tests if t.name.startswith("review question")]
+    assert len(review) == 10 and all("is not answered yet" in t.output for t in review)
+    assert all("raised NotImplementedError" in t.output for t in result.tests
+               if t not in review)
     assert result.errors == []
 
 
 def test_assignment_rubrics_and_guessing(tmp_path):
-    activations = CORRECT[:CORRECT.index("def layer_sizes")]
+    activations = CORRECT[:CORRECT.index("def layer_sizes")] + "\n".join(REVIEW_ANSWERS[:4])
     path = write_notebook(tmp_path / "acts.ipynb", activations)
     guessed = grade_submission(Submission(str(path), "s", None))
     assert guessed.assignment == "activations"
-    assert {t.exercise for t in guessed.tests} == set(ASSIGNMENTS["activations"])
-    assert guessed.score == guessed.max_score == 20
+    assert {t.exercise for t in guessed.tests} >= set(ASSIGNMENTS["activations"])
+    assert guessed.score == guessed.max_score == full("activations")
     # An nbgrader folder name the rubric does not know is kept as the label; the rubric is
     # guessed from the notebook.
     week = grade_submission(Submission(str(path), "s", "week3"))
-    assert week.assignment == "week3" and week.score == 20
+    assert week.assignment == "week3" and week.score == full("activations")
 
 
 def test_missing_function_is_named_and_costs_only_its_exercise(tmp_path):
@@ -95,7 +114,7 @@ def test_bad_files_score_zero_with_a_one_line_reason(tmp_path, content, reason):
     path = tmp_path / "bad.ipynb"
     path.write_bytes(content)
     result = grade(path)
-    assert result.score == 0 and result.max_score == 100
+    assert result.score == 0 and result.max_score == FULL
     assert len(result.errors) == 1
     assert reason in result.errors[0] and str(path) in result.errors[0]
     assert "\n" not in result.errors[0] and "Traceback" not in result.errors[0]
@@ -130,7 +149,7 @@ def test_last_definition_wins(tmp_path):
 def test_magics_and_shell_escapes_are_ignored(tmp_path):
     source = "%matplotlib inline\n!pip install numpy\n" + CORRECT
     result = grade(write_notebook(tmp_path / "magic.ipynb", source))
-    assert result.score == 100
+    assert result.score == FULL
 
 
 def test_same_seed_same_result_and_other_seed_other_cases(tmp_path):
@@ -181,7 +200,7 @@ def relu(z):
     assert failed == {"tanh", "relu"}
     assert all("did not finish within its 1 s budget" in t.output
                for t in result.tests if t.exercise in failed)
-    assert result.score == 96
+    assert result.score == FULL - 4
 
 
 def test_exiting_inside_a_function_costs_only_that_exercise(tmp_path):
@@ -201,7 +220,7 @@ def test_exiting_while_loading_scores_zero_with_a_reason(tmp_path):
     source = "import os\nos_exit = os._exit(3)\n" + CORRECT
     result = grade(write_notebook(tmp_path / "exit_at_load.ipynb", source))
     # a call at top level is not a definition, so it never runs
-    assert result.score == 100
+    assert result.score == FULL
     source = "import os\ndef relu(z):\n    pass\nclass X:\n    os._exit(3)\n" + CORRECT
     result = grade(write_notebook(tmp_path / "exit_in_class.ipynb", source))
     assert result.score == 0
@@ -213,7 +232,7 @@ def test_grader_packages_are_not_importable_by_students(tmp_path):
                        "from shallow_ref.network import forward_propagation\n"
     result = grade(write_notebook(tmp_path / "cheat.ipynb", source))
     assert any("shallow_ref.network is not available while grading" in e for e in result.errors)
-    assert result.score == 100  # their own functions are graded, not the reference's
+    assert result.score == FULL  # their own functions are graded, not the reference's
 
 
 def test_printing_fake_results_changes_nothing(tmp_path):
@@ -226,7 +245,7 @@ def sigmoid(z):
 """)
     result = grade(write_notebook(tmp_path / "liar.ipynb", source))
     assert result.exercise_scores()["sigmoid"] == (0, 2)
-    assert result.score == 98
+    assert result.score == FULL - 2
 
 
 def test_gradescope_results_json_from_the_cli(tmp_path):
@@ -236,7 +255,7 @@ def test_gradescope_results_json_from_the_cli(tmp_path):
                                     str(tmp_path / "res")])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
-    assert data["score"] == data["max_score"] == 100
+    assert data["score"] == data["max_score"] == FULL
     for test in data["tests"]:
         assert set(test) >= {"name", "score", "max_score", "status", "output", "visibility"}
     written = json.loads((tmp_path / "res" / "bob" / "all" / "results.json").read_text())
@@ -265,8 +284,8 @@ def test_batch_grading_nbgrader_layout_gradebook_and_export(tmp_path):
     assert "4 graded, 0 skipped" in out.stdout
     with Gradebook(db) as book:
         latest = {r.student: r for r in book.latest_per_student("planar_classifier")}
-    assert latest["ann"].score == 80 == latest["ann"].max_score
-    assert latest["ben"].score == 70
+    assert latest["ann"].score == full("planar_classifier") == latest["ann"].max_score
+    assert latest["ben"].score == full("planar_classifier") - 10
     assert latest["cat"].score == 0 and latest["dan"].score == 0
     assert "not a text notebook" in latest["dan"].errors[0]
 
@@ -305,13 +324,14 @@ def backward_propagation(parameters, cache, X, Y):
     out = subprocess.run([SHALLOW, "check", str(path)], capture_output=True, text=True,
                          cwd=tmp_path)
     assert out.returncode == 1
-    assert "15 of 16 visible cases pass" in out.stdout
+    visible = len(EXERCISES) + len(REVIEW_ANSWERS)
+    assert f"{visible - 1} of {visible} visible cases pass" in out.stdout
     assert "grads['db1'] has shape (4,) but should be (4, 1)" in out.stdout
     assert "keepdims=True" in out.stdout
     assert not (tmp_path / "shallow_gradebook.db").exists()
     ok = subprocess.run([SHALLOW, "check", str(write_notebook(tmp_path / "ok.ipynb"))],
                         capture_output=True, text=True, cwd=tmp_path)
-    assert ok.returncode == 0 and "16 of 16 visible cases pass" in ok.stdout
+    assert ok.returncode == 0 and f"{visible} of {visible} visible cases pass" in ok.stdout
 
 
 def test_cli_errors_are_one_line(tmp_path):
@@ -360,7 +380,7 @@ def test_kill_9_loses_nothing_and_resume_finishes(tmp_path):
     with Gradebook(db) as book:
         results = book.attempts()
     assert sorted(r.student for r in results) == ["s0", "s1", "s2", "s3"]
-    assert {r.student: r.score for r in results}["s2"] == 98
+    assert {r.student: r.score for r in results}["s2"] == FULL - 2
 
 
 def test_grade_many_in_process_results_are_recorded_in_order(tmp_path):

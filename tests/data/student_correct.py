@@ -115,6 +115,19 @@ def predict(parameters, X):
     return predictions
 
 # %%
+# The lecture's review questions, answered as variables.
+q_tanh_vs_sigmoid = True
+q_forward_vectorized = "d"
+q_backward_vectorized = "c"
+q_output_activations = "a"
+q_keepdims_shape = (4, 1)
+q_zero_init = "d"
+q_logreg_symmetry = False
+q_large_tanh_weights = "c"
+q_shapes_3_2_1 = "c"
+q_z1_a1_shapes = "d"
+
+# %%
 # A training run and a plot: run in Jupyter, never while grading.
 X = np.random.randn(2, 10)
 raise RuntimeError("this cell must not run while grading")
