@@ -13,8 +13,21 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## demo: train the reference network on the flower data set for several hidden-layer sizes
+DEMO := demo-out
+
+## demo: grade the bundled example class, export grades, grade a quiz, train the reference
 demo: $(STAMP)
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN)/shallow grade examples/course --jobs 2 --timeout 2 --gradebook $(DEMO)/gradebook.db \
+		--results-dir $(DEMO)/results
+	@echo "--- feedback for one student ---"
+	$(BIN)/shallow grade examples/course/submitted/ben/planar_classifier/planar_classifier.ipynb \
+		--no-gradebook
+	$(BIN)/shallow quiz grade examples/quiz/ada.yaml --gradebook $(DEMO)/gradebook.db \
+		--assignment planar_classifier
+	$(BIN)/shallow export --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
+		-o $(DEMO)/grades-planar_classifier.csv
+	@echo "--- the reference network on the flower data set ---"
 	$(BIN)/shallow train --dataset flower --hidden-sizes 1,2,3,4,5,20,50 --iterations 5000
 
 ## test: the whole test suite, slow real-tool tests included

@@ -214,6 +214,7 @@ class _Blocker:
     """
 
     ALLOWED = ("shallow_ref.datasets",)
+    STUBS = {"autograder.notebook_checks": ("check", "check_answer")}
 
     def __init__(self, names):
         self.names = tuple(names)
@@ -224,6 +225,14 @@ class _Blocker:
         top = fullname.split(".")[0]
         if top not in self.names or fullname in self.ALLOWED:
             return None
+        if fullname in self.STUBS or fullname == "autograder":
+            # The notebooks' own test helpers: harmless no-ops while grading, so that a
+            # notebook's `from autograder.notebook_checks import check` is not an error.
+            spec = importlib.util.spec_from_loader(fullname, _StubLoader(self.STUBS.get(
+                fullname, ())), is_package=fullname == "autograder")
+            if fullname == "autograder":
+                spec.submodule_search_locations = []
+            return spec
         if fullname == "shallow_ref" and "shallow_ref" in self.names:
             real = None
             for finder in sys.meta_path:
@@ -236,6 +245,18 @@ class _Blocker:
                 spec.submodule_search_locations = list(real.submodule_search_locations)
                 return spec
         raise ImportError(f"{fullname} is not available while grading")
+
+
+class _StubLoader:
+    def __init__(self, names):
+        self.names = names
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        for name in self.names:
+            setattr(module, name, lambda *args, **kwargs: None)
 
 
 class _ShellLoader:

@@ -211,6 +211,34 @@ def export(gradebook, assignment, output):
         raise click.ClickException(str(exc)) from None
 
 
+@main.command()
+@click.argument("assignments", nargs=-1)
+@click.option("--course", default=".", show_default=True,
+              type=click.Path(file_okay=False, exists=True),
+              help="Course folder (with nbgrader_config.py and solutions/).")
+@click.option("--sync-only", is_flag=True,
+              help="Only rewrite the review-question cells from the quiz bank.")
+def release(assignments, course, sync_only):
+    """Regenerate assignments/ from solutions/ with nbgrader (all assignments by default).
+
+    First rewrites each notebook's review-question cells from the quiz bank.
+    """
+    from .authoring import ReleaseError, sync
+    from .authoring import release as do_release
+
+    try:
+        if sync_only:
+            changed = sync(course, assignments or None)
+            click.echo(f"{len(changed)} notebook(s) updated from the quiz bank")
+            return
+        names = do_release(course, assignments or None)
+    except ReleaseError as exc:
+        if exc.details:
+            click.echo(exc.details, err=True)
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"released {', '.join(names)} into {course}/assignments")
+
+
 # -- review questions ---------------------------------------------------------------------
 
 @main.group()

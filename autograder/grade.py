@@ -43,7 +43,8 @@ class SubmissionError(Exception):
 def find_submissions(paths, *, student=None, assignment=None):
     """Expand files and folders into Submissions.
 
-    A file is one submission; its student is ``student`` or the file's stem. A folder is searched
+    A file is one submission; its student is ``student``, the student folder of nbgrader's layout
+    (``submitted/<student>/<assignment>/file.ipynb``) or the file's stem. A folder is searched
     for notebooks: nbgrader's ``submitted/<student>/<assignment>/*.ipynb`` layout (given the course
     folder, its ``submitted`` folder or any folder laid out like it), ``<student>/*.ipynb``, or a
     flat folder of ``<student>.ipynb``.
@@ -56,8 +57,10 @@ def find_submissions(paths, *, student=None, assignment=None):
         if path.is_file() or not path.exists():
             if not path.exists():
                 raise SubmissionError(f"{raw}: no such file or folder")
-            found.append(Submission(str(path), student or path.stem,
-                                    assignment or _assignment_from_name(path, ASSIGNMENTS)))
+            who, which = path.stem, _assignment_from_name(path, ASSIGNMENTS)
+            if len(path.parts) >= 4 and path.parts[-4] == "submitted":  # nbgrader's layout
+                who, which = path.parts[-3], path.parts[-2]
+            found.append(Submission(str(path), student or who, assignment or which))
             continue
         root = path / "submitted" if (path / "submitted").is_dir() else path
         for notebook in sorted(root.rglob("*.ipynb")):
@@ -143,7 +146,7 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
     from .child import encode
     from .diagnose import diagnose
     from .notebook import NotebookError, read_submission
-    from .rubric import EXERCISES, check, check_review, review_questions
+    from .rubric import EXERCISES, answer_variables, check, check_review, review_questions
 
     start = time.perf_counter()
     sandbox = sandbox or default_sandbox()
@@ -153,7 +156,8 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
         grader_version=__version__, layers=list(sandbox.layers))
 
     try:
-        source = read_submission(submission.path, graded_names=frozenset(EXERCISES))
+        source = read_submission(submission.path,
+                                 graded_names=frozenset(EXERCISES) | answer_variables())
         failure = None
     except NotebookError as exc:
         source, failure = None, str(exc)

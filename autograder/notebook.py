@@ -25,7 +25,7 @@ import os
 import re
 import stat
 import warnings
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -416,6 +416,7 @@ class _Extractor:
             self.problem(f"{prefix}could not be processed ({type(exc).__name__}: {exc}){skipped}")
 
     def _add(self, cell: int, source: str, prefix: str, skipped: str) -> None:
+        """Strip IPython syntax, parse, select, rebuild, and record one cell."""
         text = source.replace("\r\n", "\n").replace("\r", "\n")
         text = _strip_magics(text)
         if text is None or not text.strip():
@@ -454,12 +455,12 @@ class _Extractor:
         if self.keep == "all":
             return [stmt for stmt in body if not _calls_get_ipython(stmt)]
         kept = []
-        known = set(self.known)
+        # Later statements of the same cell may use the names earlier ones bind.
+        known = _Names(self.known, set())
         for stmt in body:
             if _defines_something(stmt, known, self.graded):
                 kept.append(stmt)
-                # Later statements of the same cell may use the names this one binds.
-                known.update(_bound_names(stmt))
+                known.sets[1].update(_bound_names(stmt))
         return kept
 
 
@@ -598,7 +599,17 @@ _SAFE_EXPRESSIONS = (
 _OPERATOR_NODES = (ast.operator, ast.unaryop, ast.boolop, ast.cmpop, ast.expr_context)
 
 
-def _is_safe_value(node: ast.AST, known: set[str], *, annotation: bool = False) -> bool:
+class _Names:
+    """Membership in any of several sets of names, without copying them."""
+
+    def __init__(self, *sets: Container[str]) -> None:
+        self.sets = sets
+
+    def __contains__(self, name: object) -> bool:
+        return any(name in names for names in self.sets)
+
+
+def _is_safe_value(node: ast.AST, known: Container[str], *, annotation: bool = False) -> bool:
     """Whether evaluating ``node`` runs no code of note: constants, known names, attributes,
     operators, literals of safe values, lambdas. Subscripts are allowed in annotations only.
 
@@ -625,7 +636,7 @@ def _is_safe_value(node: ast.AST, known: set[str], *, annotation: bool = False) 
     return True
 
 
-def _is_known(name: str, known: set[str]) -> bool:
+def _is_known(name: str, known: Container[str]) -> bool:
     """A name that exists when the chunks run: bound earlier, a builtin, or a module dunder."""
     return (
         name in known or name in _BUILTIN_NAMES or (name.startswith("__") and name.endswith("__"))
@@ -647,7 +658,7 @@ def _is_future_import(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__" and stmt.level == 0
 
 
-def _defines_something(stmt: ast.stmt, known: set[str], graded: frozenset[str]) -> bool:
+def _defines_something(stmt: ast.stmt, known: Container[str], graded: frozenset[str]) -> bool:
     """Whether to keep a top-level statement in ``keep="definitions"`` mode."""
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import)):
         return True
@@ -668,9 +679,9 @@ def _defines_something(stmt: ast.stmt, known: set[str], graded: frozenset[str]) 
     return False
 
 
-def _is_import_guard(stmt: ast.Try, known: set[str]) -> bool:
+def _is_import_guard(stmt: ast.Try, known: Container[str]) -> bool:
     """``try: import x`` / ``except ImportError: x = None``: only imports, pass, safe assigns."""
-    scope = known | set(_bound_names(stmt))
+    scope = _Names(known, set(_bound_names(stmt)))
 
     def harmless(body: list[ast.stmt]) -> bool:
         for inner in body:

@@ -18,11 +18,19 @@ def feedback_text(result, *, only_failed=True):
     for exercise, (score, top) in scores.items():
         mark = "ok " if score >= top - 1e-9 else "   "
         lines.append(f"  {mark}{exercise:<{width}}  {_fmt(score):>5} / {_fmt(top)}")
+        shown = {}  # (problem, mistake) -> the case that showed it in full
         for test in result.tests:
             if test.exercise != exercise or (only_failed and test.status == "passed"):
                 continue
+            case = test.name.split(": ", 1)[-1]
             detail = test.output.splitlines() or [""]
-            lines.append(f"       - {test.name.split(': ', 1)[-1]}: {detail[0]}")
+            key = test.mistake or tuple(line for line in detail if not line.startswith("Called"))
+            if key in shown and test.status == "failed":
+                same = "mistake" if test.mistake else "problem"
+                lines.append(f"       - {case}: the same {same} as {shown[key]}")
+                continue
+            shown[key] = case
+            lines.append(f"       - {case}: {detail[0]}")
             lines += [f"         {line}" for line in detail[1:]]
     lines.append(f"  isolation: {', '.join(result.layers) or 'none'}")
     return "\n".join(lines)

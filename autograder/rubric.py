@@ -101,11 +101,15 @@ for _name in ("sigmoid", "tanh", "relu", "leaky_relu"):
 
 
 def describe(value):
-    """A short description that shows shapes, not the hidden values."""
+    """A short description that shows shapes, not the hidden values: 'array(2, 3)',
+    'array(1, 3, uint8)', '{W1: (4, 2), b1: (4, 1)}'."""
     if isinstance(value, np.ndarray):
-        return f"array {value.shape} of {value.dtype}"
+        dims = ", ".join(str(n) for n in value.shape) + ("," if value.ndim == 1 else "")
+        dtype = "" if value.dtype == np.float64 else f", {value.dtype}"
+        return f"array({dims}{dtype})"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {describe(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {describe(v).removeprefix('array')}"
+                               for k, v in value.items()) + "}"
     if isinstance(value, (tuple, list)):
         return f"{type(value).__name__} of {len(value)}"
     if isinstance(value, Foreign):
@@ -342,6 +346,11 @@ def review_questions(assignment):
     """The bank's questions that ``assignment`` asks as notebook answer variables."""
     by_number = {q.lecture: q for q in _bank().questions if q.lecture and q.variable}
     return [by_number[n] for n in REVIEW.get(assignment, []) if n in by_number]
+
+
+def answer_variables():
+    """Every review question's notebook answer variable (kept whatever its value)."""
+    return frozenset(q.variable for q in _bank().questions if q.variable)
 
 
 def check_review(question, outcome):
