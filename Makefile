@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m compileall -q autograder shallow_ref quizzes  # fast start-up, whatever PYTHONDONTWRITEBYTECODE says
 	touch $(STAMP)
 
 venv: $(STAMP)

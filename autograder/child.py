@@ -216,8 +216,9 @@ class _Blocker:
     ALLOWED = ("shallow_ref.datasets",)
     STUBS = {"autograder.notebook_checks": ("check", "check_answer")}
 
-    def __init__(self, names):
+    def __init__(self, names, package_dirs=None):
         self.names = tuple(names)
+        self.package_dirs = dict(package_dirs or {})
 
     def find_spec(self, fullname, path=None, target=None):
         import importlib.util
@@ -240,9 +241,11 @@ class _Blocker:
                     real = finder.find_spec(fullname, path, target)
                     if real is not None:
                         break
-            if real is not None and real.submodule_search_locations:
+            locations = (real.submodule_search_locations if real is not None else None) or \
+                self.package_dirs.get(fullname)
+            if locations:
                 spec = importlib.util.spec_from_loader(fullname, _ShellLoader(), is_package=True)
-                spec.submodule_search_locations = list(real.submodule_search_locations)
+                spec.submodule_search_locations = list(locations)
                 return spec
         raise ImportError(f"{fullname} is not available while grading")
 
@@ -310,8 +313,128 @@ def apply_limits(spec):
         pass
 
 
+def zygote(control_fd):
+    """A fork server: import numpy once, then fork one fresh child per submission.
+
+    Runs inside the sandbox (the same namespaces, file system view and uid as a child) and never
+    runs student code itself. The parent sends, over a Unix socket, one JSON command per message:
+
+    - ``{"op": "spawn", "limits": SPEC}`` with three file descriptors (the child's standard input,
+      its result channel and its log): fork a child in a new session, in a fresh working folder,
+      with lowered rlimits, that runs ``main``; answer ``{"pid": N}``;
+    - ``{"op": "reap"}``: kill every other process in this pid namespace (the child and anything
+      it started, daemons included), collect the child's exit status, wipe its folder and /tmp;
+      answer ``{"status": CODE}`` (a negative code is a signal, as in subprocess);
+    - ``{"op": "poll"}``: the child's exit status if it has ended, else null.
+    """
+    import shutil
+    import signal
+    import socket
+
+    import numpy  # noqa: F401 - imported once here, shared by every forked child
+
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0)  # PR_SET_DUMPABLE 0: no ptrace by children
+    except (OSError, AttributeError):  # pragma: no cover
+        pass
+    control = socket.socket(fileno=control_fd)
+    base = os.getcwd()
+    child = None
+    status = None
+    number = 0
+
+    def answer(message):
+        control.sendall(json.dumps(message).encode() + b"\n")
+
+    def collect(block):
+        nonlocal status
+        if child is None or status is not None:
+            return status
+        try:
+            pid, code = os.waitpid(child, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return status
+        if pid:
+            status = -os.WTERMSIG(code) if os.WIFSIGNALED(code) else os.WEXITSTATUS(code)
+        return status
+
+    answer({"ready": True})
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 65536, 4)
+        except OSError:
+            os._exit(0)
+        if not data:
+            os._exit(0)
+        command = json.loads(data)
+        if command["op"] == "spawn":
+            number += 1
+            folder = os.path.join(base, f"s{number}")
+            os.mkdir(folder, 0o700)
+            status = None
+            child = os.fork()
+            if child == 0:  # the fresh child: nothing of the zygote's control stays open
+                try:
+                    control.close()
+                    os.setsid()
+                    stdin, result, log = fds
+                    os.dup2(stdin, 0)
+                    os.dup2(log, 1)
+                    os.dup2(log, 2)
+                    for fd in (stdin, log):
+                        os.close(fd)
+                    os.chdir(folder)
+                    os.environ["HOME"] = os.environ["TMPDIR"] = folder
+                    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+                    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False),
+                                                  line_buffering=True)
+                    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False),
+                                                  line_buffering=True)
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                    main(["--limits", command["limits"], "--result-fd", str(result)])
+                finally:
+                    os._exit(0)
+            for fd in fds:
+                os.close(fd)
+            answer({"pid": child})
+        elif command["op"] == "poll":
+            answer({"status": collect(block=False)})
+        elif command["op"] == "reap":
+            me = os.getpid()
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and int(entry) not in (1, me):
+                    try:
+                        os.kill(int(entry), signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+            code = collect(block=True)
+            while True:  # reap anything else that was ours
+                try:
+                    if os.waitpid(-1, 0)[0] == 0:
+                        break
+                except ChildProcessError:
+                    break
+            for folder in (base, "/tmp", "/dev/shm"):
+                for name in os.listdir(folder) if os.path.isdir(folder) else []:
+                    path = os.path.join(folder, name)
+                    if os.path.isdir(path) and not os.path.islink(path):
+                        shutil.rmtree(path, ignore_errors=True)
+                    else:
+                        try:
+                            os.unlink(path)
+                        except OSError:
+                            pass
+            child = None
+            answer({"status": code})
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if "--zygote" in argv:
+        zygote(int(argv[argv.index("--control-fd") + 1]))
+        return
     if "--limits" in argv:
         apply_limits(argv[argv.index("--limits") + 1])
     fd = int(argv[argv.index("--result-fd") + 1])
@@ -335,7 +458,7 @@ def main(argv=None):
     import numpy as np
 
     if request.get("blocked"):
-        sys.meta_path.insert(0, _Blocker(request["blocked"]))
+        sys.meta_path.insert(0, _Blocker(request["blocked"], request.get("package_dirs")))
     cap = int(request.get("stdout_cap", 65536))
     real_stdout = sys.stdout
     namespace = {"__name__": "__main__", "__builtins__": builtins}

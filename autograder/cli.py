@@ -83,7 +83,9 @@ def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, see
     import json
     import sys
 
-    from .grade import SubmissionError, find_submissions, grade_many
+    from .grade import SubmissionError, default_sandbox, find_submissions, grade_many
+
+    default_sandbox().warm()  # the zygote starts while the rest of the grader loads
     from .gradebook import GradebookError
     from .report_text import feedback_text, summary_line
 
@@ -165,7 +167,9 @@ def check(notebook, assignment):
 
     Exits with status 1 when a visible case fails.
     """
-    from .grade import SubmissionError, find_submissions, grade_submission
+    from .grade import SubmissionError, default_sandbox, find_submissions, grade_submission
+
+    default_sandbox().warm()
     from .report_text import feedback_text
 
     try:

@@ -121,11 +121,16 @@ def default_sandbox():
     """One Sandbox per process (layer detection runs once)."""
     global _SANDBOX
     if _SANDBOX is None:
-        from .rubric import oracle
         from .sandbox import Sandbox
 
-        _SANDBOX = Sandbox(oracle=oracle)
+        _SANDBOX = Sandbox(oracle=_oracle)
     return _SANDBOX
+
+
+def _oracle(*args):
+    from .rubric import oracle  # imported on first use: the sandbox starts before numpy loads
+
+    return oracle(*args)
 
 
 def rubric_for(submission, source):
@@ -150,6 +155,7 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
 
     start = time.perf_counter()
     sandbox = sandbox or default_sandbox()
+    sandbox.warm()  # the zygote imports numpy while this process reads the notebook
     result = SubmissionResult(
         student=submission.student, assignment=submission.assignment or "", path=submission.path,
         sha256="", score=0.0, max_score=0.0, seed=seed, graded_at=_now(),

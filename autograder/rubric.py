@@ -165,13 +165,14 @@ def oracle(name, args, kwargs, rng_state):
     if len(args) > _COURSE_POSITIONAL.get(name, len(ARG_NAMES.get(name, args))):
         raise TypeError(f"{name}() got too many positional arguments")
     function = REFERENCE[name]
+    if rng_state is None:  # a function that draws no random numbers
+        return function(*args, **kwargs), None
     with _RNG_LOCK:
         saved = np.random.get_state()
         try:
-            if rng_state is not None:
-                np.random.set_state(rng_state)
+            np.random.set_state(rng_state)
             value = function(*args, **kwargs)
-            after = np.random.get_state() if rng_state is not None else None
+            after = np.random.get_state()
         finally:
             np.random.set_state(saved)
     return value, after

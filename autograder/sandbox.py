@@ -15,8 +15,15 @@ the result of every submission lists the layers that were active.
 - ``rlimits``: CPU, address space, file size, open files, no core dumps (always).
 - ``session``: a new session and process group, killed as a whole at the end (always).
 - ``clean-env``: a minimal environment and a private temporary working directory (always).
-- ``netns``, ``pidns``: new network and pid namespaces through ``unshare`` (when it works here):
-  no network at all, and every process the student starts dies with the child.
+- ``netns``, ``pidns``: new network and pid namespaces (bubblewrap's, or ``unshare``'s): no
+  network at all, and every process the student starts dies with the child.
+- ``bwrap``: bubblewrap gives the child a minimal read-only file system (see ``bwrap_argv``): the
+  course, the submissions, the gradebook and the grader's own packages are not in its view.
+- ``uid``: when the grader runs as root, the child runs as an unprivileged uid, one per
+  parallel worker, so it cannot read root's files nor signal another worker's children.
+
+Each missing layer is listed in ``Sandbox.missing`` with the reason, and ``shallow grade``
+prints that list: the grader falls back loudly, never silently.
 """
 
 from __future__ import annotations
@@ -77,39 +84,199 @@ class RunOutcome:
     stderr: str = ""
 
 
+UID_BASE = 61000  # unprivileged uids for the children: UID_BASE + a number per worker
+SANDBOX_WORK = "/sandbox/work"  # the child's working directory inside bubblewrap
+SANDBOX_CHILD = "/sandbox/child.py"
+
+
+def worker_uid():
+    """The unprivileged uid for this grading process's children (one per parallel worker)."""
+    return UID_BASE + os.getpid() % 4000
+
+
 @lru_cache(maxsize=1)
-def detect_layers():
-    """The isolation layers this machine offers, strongest last, and why any is missing."""
+def _secret_dirs():
+    """Folders of the grader's own packages: hidden from the child (the reference, the rubric,
+    the bank)."""
+    import importlib.util
+
+    found = []
+    for name in BLOCKED_MODULES:
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            found.append(os.path.realpath(location))
+    return tuple(found)
+
+
+@lru_cache(maxsize=1)
+def _data_files():
+    """Files the child may read although they live in a hidden folder: the data sets.
+
+    Found without importing ``shallow_ref`` (which would import numpy before the zygote starts).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("shallow_ref")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = os.path.join(folder, "datasets.py")
+        if os.path.exists(path):
+            return (os.path.realpath(path),)
+    return ()
+
+
+def _python_trees(python):
+    """Folders the interpreter needs: its installation and the virtual environment."""
+    trees = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)}
+    real = os.path.realpath(python)
+    if not any(real.startswith(tree + os.sep) for tree in trees):
+        trees.add(os.path.dirname(os.path.dirname(real)))
+    return sorted(trees)
+
+
+def bwrap_argv(python, workdir, *, net=True, pid=True, uid=None):
+    """The bubblewrap command line that starts ``python`` in a minimal, read-only file system.
+
+    The child sees /usr, /etc, the interpreter and its packages (read-only), a private /tmp, its
+    own working directory at /sandbox/work, and nothing else: not the course, not the
+    submissions, not the gradebook, not the grader's packages (only the data sets file).
+    """
+    bwrap = shutil.which("bwrap")
+    argv = [bwrap, "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for top in ("/bin", "/lib", "/lib64", "/lib32", "/sbin"):
+        if os.path.islink(top):
+            argv += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            argv += ["--ro-bind", top, top]
+    made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev"}
+
+    def parents(path):
+        out = []
+        parts = path.strip("/").split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            folder = "/" + "/".join(parts[:i])
+            if folder not in made:
+                made.add(folder)
+                out += ["--perms", "0755", "--dir", folder]  # bwrap would make them 0700
+        return out
+
+    secrets = _secret_dirs()
+    for tree in _python_trees(python):
+        argv += parents(tree) + ["--ro-bind", tree, tree]
+        made.add(tree)
+    for secret in secrets:
+        if any(secret.startswith(tree + os.sep) for tree in _python_trees(python)):
+            argv += ["--tmpfs", secret]  # an installed (not editable) grader: hide it
+    for data in _data_files():
+        argv += parents(data) + ["--ro-bind", data, data]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+             "--perms", "0755", "--dir", "/sandbox",
+             "--bind", str(workdir), SANDBOX_WORK, "--chdir", SANDBOX_WORK,
+             "--ro-bind", str(CHILD_PATH), SANDBOX_CHILD,
+             "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session"]
+    if net:
+        argv.append("--unshare-net")
+    if pid:
+        argv.append("--unshare-pid")
+    argv.append("--")
+    if uid is not None:
+        argv += _setpriv(uid)
+    return argv
+
+
+def _setpriv(uid):
+    return [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}",
+            "--clear-groups", "--no-new-privs"]
+
+
+def _probe(argv, timeout=20):
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    if done.returncode == 0:
+        return None
+    return (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1][:200]
+
+
+def _optimistic_layers():
+    """Every layer, when the tools for them are here (the zygote's start then confirms it)."""
+    if os.getuid() == 0 and shutil.which("bwrap") and shutil.which("setpriv"):
+        return ("rlimits", "session", "clean-env", "netns", "pidns", "bwrap", "uid")
+    return None
+
+
+@lru_cache(maxsize=1)
+def detect_layers(python=None):
+    """The isolation layers this machine offers, and why any is missing (tried once)."""
+    python = python or sys.executable
     layers = ["rlimits", "session", "clean-env"]
     missing = []
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        missing.append("netns/pidns: the unshare command is not installed")
+    check = [python, "-I", "-S", "-c", "pass"]
+    root = os.getuid() == 0
+    uid = worker_uid() if root else None
+    # Strongest first: bubblewrap with an unprivileged uid (one probe in the usual case).
+    if shutil.which("bwrap") is None:
+        missing.append("bwrap: bubblewrap is not installed (Debian package bubblewrap)")
     else:
-        probe = subprocess.run([unshare, "--net", "--pid", "--fork", "--kill-child", "true"],
-                               capture_output=True, text=True, timeout=10)
-        if probe.returncode == 0:
+        with tempfile.TemporaryDirectory(prefix="shallow-probe-") as workdir:
+            if root:
+                os.chown(workdir, uid, uid)
+                if _probe(bwrap_argv(python, workdir, uid=uid) + check) is None:
+                    return tuple(layers + ["netns", "pidns", "bwrap", "uid"]), ()
+            problem = _probe(bwrap_argv(python, workdir) + check)
+        if problem is None:
+            layers += ["netns", "pidns", "bwrap"]
+        else:
+            missing.append(f"bwrap: bubblewrap does not work here ({problem})")
+    if "netns" not in layers:
+        unshare = shutil.which("unshare")
+        problem = "the unshare command is not installed" if unshare is None else _probe(
+            [unshare, "--net", "--pid", "--fork", "--kill-child", "true"])
+        if problem is None:
             layers += ["netns", "pidns"]
         else:
-            reason = (probe.stderr.strip().splitlines() or ["failed"])[-1]
-            missing.append(f"netns/pidns: unshare does not work here ({reason})")
+            missing.append(f"netns/pidns: no namespaces ({problem})")
+    if not root:
+        missing.append("uid: the grader is not root, so children keep its uid")
+    elif "bwrap" not in layers:  # bubblewrap with the uid failed or is missing: setpriv alone
+        with tempfile.TemporaryDirectory(prefix="shallow-probe-") as workdir:
+            os.chown(workdir, uid, uid)
+            problem = _probe(_setpriv(uid) + check)
+        if problem is None:
+            layers += ["uid"]
+        else:
+            missing.append(f"uid: the interpreter cannot run as uid {uid} ({problem}); an "
+                           f"interpreter under a 0700 home needs the bwrap layer")
+    else:
+        missing.append(f"uid: bubblewrap could not start the interpreter as uid {uid}")
     return tuple(layers), tuple(missing)
 
 
 class Sandbox:
     """Runs calls on a submission's definitions in isolated child processes."""
 
-    def __init__(self, limits=Limits(), *, layers=None, python=None, oracle=None):
-        available, self.missing = detect_layers()
-        self.layers = tuple(available if layers is None else layers)
-        unknown = set(self.layers) - set(available)
-        if unknown:
-            raise ValueError(f"isolation layers not available here: {sorted(unknown)}")
+    def __init__(self, limits=Limits(), *, layers=None, python=None, oracle=None,
+                 prefork=True):
+        # The usual case (root, bubblewrap installed, a zygote) skips the probes: the zygote's
+        # own start is the probe, and a failed start falls back to detect_layers().
+        self._optimistic = layers is None and prefork and _optimistic_layers() is not None
+        if self._optimistic:
+            self.layers, self.missing = _optimistic_layers(), ()
+        else:
+            available, self.missing = detect_layers(python)
+            self.layers = tuple(available if layers is None else layers)
+            unknown = set(self.layers) - set(available)
+            if unknown:
+                raise ValueError(f"isolation layers not available here: {sorted(unknown)}")
         self.limits = limits
         self.python = python or sys.executable
         # oracle(function, args, kwargs, rng_state) -> (value, rng_state): right answers for the
         # graded functions that the exercise under test calls (see child._oracle).
         self.oracle = oracle
+        # A zygote (fork server) that imported numpy once forks each child, when a pid
+        # namespace lets it kill everything a child started. Otherwise: one process per child.
+        self.prefork = prefork and "pidns" in self.layers
+        self._zygote = None
 
     def run(self, chunks, calls, budgets=None):
         """Load ``chunks`` ([(cell, source)]) in a child and make ``calls`` (request dicts).
@@ -134,12 +301,16 @@ class Sandbox:
 
     # -- one child -------------------------------------------------------------------------
 
-    def _argv(self, result_fd, cpu_seconds):
-        limits = self.limits
-        spec = (f"as={limits.memory_mb << 20},cpu={cpu_seconds},fsize={limits.file_mb << 20},"
-                f"nofile={limits.open_files}")
-        argv = [self.python, "-I", str(CHILD_PATH), "--limits", spec, "--result-fd",
-                str(result_fd)]
+    def _argv(self, tail, workdir):
+        """The command line that runs ``python -I child.py *tail`` with the active layers."""
+        child = SANDBOX_CHILD if "bwrap" in self.layers else str(CHILD_PATH)
+        argv = [self.python, "-I", child, *tail]
+        uid = worker_uid() if "uid" in self.layers else None
+        if "bwrap" in self.layers:
+            return bwrap_argv(self.python, workdir, net="netns" in self.layers,
+                              pid="pidns" in self.layers, uid=uid) + argv
+        if uid is not None:
+            argv = _setpriv(uid) + argv
         if "netns" in self.layers or "pidns" in self.layers:
             flags = []
             if "netns" in self.layers:
@@ -150,10 +321,11 @@ class Sandbox:
         return argv
 
     def _environment(self, workdir):
+        inside = SANDBOX_WORK if "bwrap" in self.layers else workdir
         return {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": workdir,
-            "TMPDIR": workdir,
+            "HOME": inside,
+            "TMPDIR": inside,
             "LANG": "C.UTF-8",
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
@@ -173,44 +345,75 @@ class Sandbox:
             "chunks": [list(chunk) for chunk in chunks],
             "calls": calls,
             "blocked": list(BLOCKED_MODULES),
+            "package_dirs": {"shallow_ref": [os.path.dirname(f) for f in _data_files()]},
             "stdout_cap": limits.stdout_cap,
         }).encode() + b"\n"
         outcome.children += 1
-        with tempfile.TemporaryDirectory(prefix="shallow-child-") as workdir:
-            read_fd, write_fd = os.pipe()
-            log = open(os.path.join(workdir, ".stderr"), "w+b")  # noqa: SIM115
-            try:
-                proc = subprocess.Popen(
-                    self._argv(write_fd, int(total) + 2),
-                    stdin=subprocess.PIPE, stdout=log, stderr=log, cwd=workdir,
-                    env=self._environment(workdir), pass_fds=(write_fd,),
-                    start_new_session=True, close_fds=True,
-                )
-            except OSError as exc:
-                os.close(read_fd)
-                os.close(write_fd)
-                log.close()
-                outcome.notes.append(f"could not start the grading child: {exc}")
-                for call in calls:
-                    outcome.calls[call["id"]] = CallOutcome(call["id"], "crashed",
-                                                            error="the grader could not start")
-                return True
+        spec = self._limits_spec(int(total) + 2)
+        read_fd, write_fd = os.pipe()
+        log = tempfile.TemporaryFile(prefix="shallow-stderr-")  # outside the child's view
+        try:
+            handle = self._start(spec, write_fd, log)
+        except OSError as exc:
+            os.close(read_fd)
+            log.close()
+            outcome.notes.append(f"could not start the grading child: {exc}")
+            for call in calls:
+                outcome.calls[call["id"]] = CallOutcome(call["id"], "crashed",
+                                                        error="the grader could not start")
+            return True
+        finally:
             os.close(write_fd)
+        try:
+            handle.stdin.write(request)
+            handle.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+        try:
+            return self._collect(handle, read_fd, calls, budgets, outcome, first)
+        finally:
+            handle.kill()
+            os.close(read_fd)
+            log.seek(0)
+            tail = log.read(4096).decode("utf-8", "replace")
+            log.close()
+            if tail.strip() and not outcome.stderr:
+                outcome.stderr = tail
+
+    def _limits_spec(self, cpu_seconds):
+        limits = self.limits
+        return (f"as={limits.memory_mb << 20},cpu={cpu_seconds},fsize={limits.file_mb << 20},"
+                f"nofile={limits.open_files}")
+
+    def warm(self):
+        """Start the zygote now, so that it imports numpy while the grader does other work."""
+        if self.prefork and (self._zygote is None or not self._zygote.usable()):
+            self._zygote = _Zygote(self)
+
+    def _start(self, spec, result_fd, log):
+        """A running child for one request: forked by the zygote when there is one."""
+        for _ in range(2 if self.prefork else 0):
+            self.warm()
             try:
-                proc.stdin.write(request)
-                proc.stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass
-            try:
-                return self._collect(proc, read_fd, calls, budgets, outcome, first)
-            finally:
-                _kill_group(proc)
-                os.close(read_fd)
-                log.seek(0)
-                tail = log.read(4096).decode("utf-8", "replace")
-                log.close()
-                if tail.strip() and not outcome.stderr:
-                    outcome.stderr = tail
+                return self._zygote.spawn(spec, result_fd, log)
+            except OSError:
+                self._zygote.close()
+                self._zygote = None
+                if self._optimistic:  # the strongest layers did not start: probe them
+                    self._optimistic = False
+                    self.layers, self.missing = detect_layers(self.python)
+                    self.prefork = "pidns" in self.layers
+                    return self._start(spec, result_fd, log)
+        if self.prefork:  # twice no zygote: fall back loudly to one process per child
+            self.prefork = False
+            self.missing = (*self.missing, "prefork: the zygote did not start; one process "
+                                           "per child instead")
+        return _PopenChild(self, spec, result_fd, log)
+
+    def close(self):
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
 
     def _collect(self, proc, read_fd, calls, budgets, outcome, first):
         limits = self.limits
@@ -264,13 +467,9 @@ class Sandbox:
                     outcome.notes.append("the child sent a malformed message; ignored")
 
         # The child hung, died or flooded the channel: find the exercise it was in.
-        if cause == "eof":
-            try:  # it died, or closed its end of the channel and lives on
-                proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                cause = "closed"
-        _kill_group(proc)
-        code = proc.returncode
+        if cause == "eof" and proc.wait_exit(1.0) is None:
+            cause = "closed"  # it closed its end of the channel and lives on
+        code = proc.kill()
         if not loaded:
             what = {
                 "timeout": f"loading the notebook's definitions took longer than "
@@ -366,13 +565,141 @@ def _describe_exit(code):
     return f"exit status {code}"
 
 
-def _kill_group(proc):
-    """SIGKILL the child's whole process group (it leads its own session)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a zombie that will not die
-        pass
+class _PopenChild:
+    """A child started as its own process (python + numpy import each time)."""
+
+    def __init__(self, sandbox, spec, result_fd, log):
+        self.workdir = tempfile.mkdtemp(prefix="shallow-child-")
+        if "uid" in sandbox.layers:
+            os.chown(self.workdir, worker_uid(), worker_uid())
+        self.proc = subprocess.Popen(
+            sandbox._argv(["--limits", spec, "--result-fd", str(result_fd)], self.workdir),
+            stdin=subprocess.PIPE, stdout=log, stderr=log, cwd=self.workdir,
+            env=sandbox._environment(self.workdir), pass_fds=(result_fd,),
+            start_new_session=True, close_fds=True)
+        self.stdin = self.proc.stdin
+        self.returncode = None
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self):
+        """SIGKILL the child's whole process group (it leads its own session)."""
+        if self.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a zombie that will not die
+                pass
+            self.returncode = self.proc.returncode
+            try:
+                self.stdin.close()
+            except OSError:
+                pass
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        return self.returncode
+
+
+class _Zygote:
+    """The fork server of one grading process (see ``child.zygote``), inside the sandbox."""
+
+    def __init__(self, sandbox):
+        import socket
+
+        self.owner = os.getpid()
+        self.workdir = tempfile.mkdtemp(prefix="shallow-zygote-")
+        if "uid" in sandbox.layers:
+            os.chown(self.workdir, worker_uid(), worker_uid())
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.control = ours
+        self.reader = ours.makefile("rb")
+        self.proc = subprocess.Popen(
+            sandbox._argv(["--zygote", "--control-fd", str(theirs.fileno())], self.workdir),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=self.workdir, env=sandbox._environment(self.workdir),
+            pass_fds=(theirs.fileno(),), start_new_session=True, close_fds=True)
+        theirs.close()
+
+        self.ready = False  # it says so once numpy is imported; until then we need not wait
+
+    def usable(self):
+        return self.owner == os.getpid() and self.proc.poll() is None
+
+    def ask(self, message, fds=()):
+        import socket
+
+        if not self.ready:
+            if not self.reader.readline():
+                raise OSError("the zygote did not start")
+            self.ready = True
+        data = json.dumps(message).encode()
+        if fds:
+            socket.send_fds(self.control, [data], list(fds))
+        else:
+            self.control.sendall(data)
+        line = self.reader.readline()
+        if not line:
+            raise OSError("the zygote stopped")
+        return json.loads(line)
+
+    def spawn(self, spec, result_fd, log):
+        stdin_read, stdin_write = os.pipe()
+        try:
+            self.ask({"op": "spawn", "limits": spec}, (stdin_read, result_fd, log.fileno()))
+        finally:
+            os.close(stdin_read)
+        return _ZygoteChild(self, os.fdopen(stdin_write, "wb"))
+
+    def close(self):
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        if self.owner == os.getpid():
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class _ZygoteChild:
+    """A child forked by the zygote; killing it kills everything else in the sandbox too."""
+
+    def __init__(self, zygote, stdin):
+        self.zygote = zygote
+        self.stdin = stdin
+        self.returncode = None
+        self.done = False
+
+    def wait_exit(self, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                status = self.zygote.ask({"op": "poll"})["status"]
+            except OSError:
+                return -signal.SIGKILL
+            if status is not None or time.monotonic() >= deadline:
+                return status
+            time.sleep(0.02)
+
+    def kill(self):
+        if not self.done:
+            self.done = True
+            try:
+                self.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.returncode = self.zygote.ask({"op": "reap"})["status"]
+            except OSError:  # the zygote itself was killed: the whole sandbox went with it
+                self.returncode = -signal.SIGKILL
+                self.zygote.close()
+        return self.returncode
