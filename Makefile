@@ -16,7 +16,8 @@ venv: $(STAMP)
 
 DEMO := demo-out
 
-## demo: grade the bundled example class, export grades, grade a quiz, train the reference
+## demo: grade the bundled example class, export grades, grade a quiz, write the class report
+## and feedback pages, train the reference
 demo: $(STAMP)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/shallow grade examples/course --jobs 2 --timeout 2 --gradebook $(DEMO)/gradebook.db \
@@ -28,6 +29,10 @@ demo: $(STAMP)
 		--assignment planar_classifier
 	$(BIN)/shallow export --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
 		-o $(DEMO)/grades-planar_classifier.csv
+	$(BIN)/shallow report --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
+		--out $(DEMO)/reports
+	$(BIN)/shallow feedback --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
+		--out $(DEMO)/feedback
 	@echo "--- the reference network on the flower data set ---"
 	$(BIN)/shallow train --dataset flower --hidden-sizes 1,2,3,4,5,20,50 --iterations 5000
 
@@ -46,6 +51,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ref.py
 	$(BIN)/python bench/bench_grade.py
+	$(BIN)/python bench/bench_report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -400,5 +400,11 @@ def quiz_export(bank, fmt, output, variants, seed):
         click.echo(text)
 
 
+from .cli_reports import feedback, report  # noqa: E402 - imports only click
+
+main.add_command(report)
+main.add_command(feedback)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
