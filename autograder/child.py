@@ -351,13 +351,15 @@ def _one_line(exc):
 def apply_limits(spec):
     """Lower this process's rlimits (before any student code runs; they cannot be raised again).
 
-    ``spec`` is "as=BYTES,cpu=SECONDS,fsize=BYTES,nofile=N"; any part may be missing. Also asks
+    ``spec`` is "as=BYTES,cpu=SECONDS,fsize=BYTES,nofile=N,nproc=N"; any part may be missing
+    (nproc binds only an unprivileged uid: root ignores it). Also asks
     the kernel to kill this process if the grader dies (PR_SET_PDEATHSIG).
     """
     import resource
 
     names = {"as": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU,
-             "fsize": resource.RLIMIT_FSIZE, "nofile": resource.RLIMIT_NOFILE}
+             "fsize": resource.RLIMIT_FSIZE, "nofile": resource.RLIMIT_NOFILE,
+             "nproc": resource.RLIMIT_NPROC}
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for part in filter(None, spec.split(",")):
         key, _, value = part.partition("=")

@@ -85,7 +85,8 @@ def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, see
 
     from .grade import SubmissionError, default_sandbox, find_submissions, grade_many
 
-    default_sandbox().warm()  # the zygote starts while the rest of the grader loads
+    sandbox = default_sandbox()
+    sandbox.warm()  # the zygote starts while the rest of the grader loads
     from .gradebook import GradebookError
     from .report_text import feedback_text, summary_line
 
@@ -146,6 +147,8 @@ def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, see
                        f"mean score {mean:.4g}")
         else:
             click.echo(f"0 graded, {len(skipped)} skipped (unchanged)")
+    for missing in sandbox.missing:  # a weaker sandbox is said out loud, never silently used
+        click.echo(f"warning: isolation layer unavailable: {missing}", err=True)
     if not no_gradebook:
         click.echo(f"recorded in {gradebook}", err=True)
 

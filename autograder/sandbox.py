@@ -52,6 +52,7 @@ class Limits:
     memory_mb: int = 1024  # address space (numpy needs ~200 MiB per OpenBLAS thread; 1 thread)
     file_mb: int = 16  # largest file the child may write (its stdout and stderr included)
     open_files: int = 64
+    processes: int = 64  # processes and threads of the child's uid (binds the uid layer only)
     load_timeout_s: float = 10.0  # wall time to start and load the notebook's definitions
     exercise_timeout_s: float = 10.0  # wall time per exercise, unless the rubric says otherwise
     channel_mb: int = 64  # most the child may send back in all
@@ -383,7 +384,7 @@ class Sandbox:
     def _limits_spec(self, cpu_seconds):
         limits = self.limits
         return (f"as={limits.memory_mb << 20},cpu={cpu_seconds},fsize={limits.file_mb << 20},"
-                f"nofile={limits.open_files}")
+                f"nofile={limits.open_files},nproc={limits.processes}")
 
     def warm(self):
         """Start the zygote now, so that it imports numpy while the grader does other work."""
