@@ -465,12 +465,16 @@ def zygote(control_fd):
             answer({"status": collect(block=False)})
         elif command["op"] == "reap":
             me = os.getpid()
-            for entry in os.listdir("/proc"):
-                if entry.isdigit() and int(entry) not in (1, me):
-                    try:
-                        os.kill(int(entry), signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
+            if _own_proc():  # /proc shows our pid namespace only: end everything but us
+                victims = [int(e) for e in os.listdir("/proc")
+                           if e.isdigit() and int(e) not in (1, me)]
+            else:  # never guess with another namespace's pids: the child's group only
+                victims = [-child] if child else []
+            for pid in victims:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
             code = collect(block=True)
             while True:  # reap anything else that was ours
                 try:
@@ -490,6 +494,14 @@ def zygote(control_fd):
                             pass
             child = None
             answer({"status": code})
+
+
+def _own_proc():
+    """Whether /proc is this pid namespace's own (bubblewrap mounts a fresh one)."""
+    try:
+        return int(os.readlink("/proc/self")) == os.getpid()
+    except (OSError, ValueError):
+        return False
 
 
 def main(argv=None):

@@ -274,9 +274,10 @@ class Sandbox:
         # oracle(function, args, kwargs, rng_state) -> (value, rng_state): right answers for the
         # graded functions that the exercise under test calls (see child._oracle).
         self.oracle = oracle
-        # A zygote (fork server) that imported numpy once forks each child, when a pid
-        # namespace lets it kill everything a child started. Otherwise: one process per child.
-        self.prefork = prefork and "pidns" in self.layers
+        # A zygote (fork server) that imported numpy once forks each child, when bubblewrap's
+        # pid namespace (with its own /proc) lets it kill everything a child started.
+        # Otherwise: one process per child.
+        self.prefork = prefork and "pidns" in self.layers and "bwrap" in self.layers
         self._zygote = None
 
     def run(self, chunks, calls, budgets=None):
@@ -403,7 +404,7 @@ class Sandbox:
                 if self._optimistic:  # the strongest layers did not start: probe them
                     self._optimistic = False
                     self.layers, self.missing = detect_layers(self.python)
-                    self.prefork = "pidns" in self.layers
+                    self.prefork = "pidns" in self.layers and "bwrap" in self.layers
                     return self._start(spec, result_fd, log)
         if self.prefork:  # twice no zygote: fall back loudly to one process per child
             self.prefork = False
