@@ -148,10 +148,8 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
 
     ``timeout`` caps every exercise's time budget (seconds); the rubric sets each budget.
     """
-    from .child import encode
-    from .diagnose import diagnose
     from .notebook import NotebookError, read_submission
-    from .rubric import EXERCISES, answer_variables, check, check_review, review_questions
+    from .rubric import EXERCISES, answer_variables, review_questions
 
     start = time.perf_counter()
     sandbox = sandbox or default_sandbox()
@@ -165,50 +163,72 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
         source = read_submission(submission.path,
                                  graded_names=frozenset(EXERCISES) | answer_variables())
         failure = None
+        result.sha256 = source.sha256
+        result.errors += [f"{submission.path}: {p}" for p in source.problems]
     except NotebookError as exc:
         source, failure = None, str(exc)
-    if source is not None:
-        result.sha256 = source.sha256
-    else:
+        result.errors.append(failure)
         try:
             result.sha256 = file_sha256(submission.path)
         except OSError:
-            result.sha256 = ""
+            pass
 
     rubric_name = rubric_for(submission, source)
     result.assignment = submission.assignment or rubric_name
     table = expected_cases(rubric_name, seed, visible_only)
+    questions = review_questions(rubric_name)
 
     outcomes = {}
     if source is not None:
-        result.errors += [f"{submission.path}: {p}" for p in source.problems]
-        calls, budgets = [], {}
-        for exercise, cases in table:
-            budgets[exercise.name] = min(exercise.budget_s, timeout or exercise.budget_s)
-            if exercise.name not in source.defined:
-                continue
-            for case, _ in cases:
-                calls.append({
-                    "id": case.id, "exercise": exercise.name, "function": exercise.name,
-                    "args": [encode(a) for a in case.args],
-                    "kwargs": {k: encode(v) for k, v in case.kwargs.items()},
-                    "seed": case.seed, "mutation": exercise.mutation,
-                    "oracles": [name for name in EXERCISES if name != exercise.name],
-                })
-        questions = review_questions(rubric_name)
-        for question in questions:
-            if question.variable in source.defined:
-                calls.append({"id": f"review/{question.variable}", "exercise": "review",
-                              "variable": question.variable})
+        calls, budgets = _calls(table, questions, source.defined, timeout)
         if calls:
             run = sandbox.run([(c.cell, c.source) for c in source.chunks], calls, budgets)
             outcomes = run.calls
             result.layers = run.layers
-            result.errors += [f"{submission.path}: {e}" for e in run.cell_errors]
-            result.errors += [f"{submission.path}: {n}" for n in run.notes]
-    else:
-        result.errors.append(failure)
+            result.errors += [f"{submission.path}: {e}" for e in run.cell_errors + run.notes]
 
+    not_graded = f"not graded: {failure}" if source is None else None
+    defined = source.defined if source is not None else {}
+    result.tests = _exercise_tests(table, outcomes, defined, not_graded) + _review_tests(
+        questions, outcomes, defined, not_graded)
+    result.score = round(sum(t.score for t in result.tests), 6)
+    result.max_score = round(sum(t.max_score for t in result.tests), 6)
+    result.duration_s = time.perf_counter() - start
+    return result
+
+
+def _calls(table, questions, defined, timeout):
+    """The child's calls (one per case of each defined function, one per answer variable) and
+    each exercise's time budget."""
+    from .child import encode
+    from .rubric import EXERCISES
+
+    calls, budgets = [], {}
+    for exercise, cases in table:
+        budgets[exercise.name] = min(exercise.budget_s, timeout or exercise.budget_s)
+        if exercise.name not in defined:
+            continue
+        for case, _ in cases:
+            calls.append({
+                "id": case.id, "exercise": exercise.name, "function": exercise.name,
+                "args": [encode(a) for a in case.args],
+                "kwargs": {k: encode(v) for k, v in case.kwargs.items()},
+                "seed": case.seed, "mutation": exercise.mutation,
+                "oracles": [name for name in EXERCISES if name != exercise.name],
+            })
+    for question in questions:
+        if question.variable in defined:
+            calls.append({"id": f"review/{question.variable}", "exercise": "review",
+                          "variable": question.variable})
+    return calls, budgets
+
+
+def _exercise_tests(table, outcomes, defined, not_graded):
+    """One TestResult per case: partial credit per case, the problem, the diagnosed mistake."""
+    from .diagnose import diagnose
+    from .rubric import check
+
+    tests = []
     for exercise, cases in table:
         share = exercise.points / len(cases) if cases else 0.0
         for case, expected in cases:
@@ -216,10 +236,9 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
                 name=f"{exercise.name}: case {case.number}"
                      f"{' (visible)' if case.visible else ''}",
                 exercise=exercise.name, score=0.0, max_score=share, status="failed")
-            result.max_score += share
-            if source is None:
-                test.output = f"not graded: {failure}"
-            elif exercise.name not in source.defined:
+            if not_graded:
+                test.output = not_graded
+            elif exercise.name not in defined:
                 test.output = f"function {exercise.name} not found in the notebook"
             else:
                 outcome = outcomes.get(case.id)
@@ -234,16 +253,22 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
                         test.mistake = mistake.id
                         lines += [f"Likely mistake: {mistake.title}", f"Hint: {mistake.hint}"]
                     test.output = "\n".join(lines)
-            result.score += test.score
-            result.tests.append(test)
-    for question in review_questions(rubric_name):
+            tests.append(test)
+    return tests
+
+
+def _review_tests(questions, outcomes, defined, not_graded):
+    """One TestResult per review question answered as a notebook variable."""
+    from .rubric import check_review
+
+    tests = []
+    for question in questions:
         test = TestResult(name=f"review question {question.lecture}: {question.variable}",
                           exercise=question.variable, score=0.0, max_score=question.points,
                           status="failed")
-        result.max_score += question.points
-        if source is None:
-            test.output = f"not graded: {failure}"
-        elif question.variable not in source.defined:
+        if not_graded:
+            test.output = not_graded
+        elif question.variable not in defined:
             test.output = f"answer variable {question.variable} not found in the notebook"
         else:
             passed, problem, feedback = check_review(
@@ -255,12 +280,8 @@ def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, ti
                 test.output = "\n".join(filter(None, [
                     f"Question: {' '.join(question.prompt.split())}", f"Problem: {problem}",
                     f"Hint: {feedback}" if feedback else ""]))
-        result.score += test.score
-        result.tests.append(test)
-    result.score = round(result.score, 6)
-    result.max_score = round(result.max_score, 6)
-    result.duration_s = time.perf_counter() - start
-    return result
+        tests.append(test)
+    return tests
 
 
 # -- grading many -----------------------------------------------------------------------------
