@@ -201,7 +201,7 @@ def _calls(table, questions, defined, timeout):
     """The child's calls (one per case of each defined function, one per answer variable) and
     each exercise's time budget."""
     from .child import encode
-    from .rubric import EXERCISES
+    from .rubric import DEPENDS
 
     calls, budgets = [], {}
     for exercise, cases in table:
@@ -214,7 +214,7 @@ def _calls(table, questions, defined, timeout):
                 "args": [encode(a) for a in case.args],
                 "kwargs": {k: encode(v) for k, v in case.kwargs.items()},
                 "seed": case.seed, "mutation": exercise.mutation,
-                "oracles": [name for name in EXERCISES if name != exercise.name],
+                "oracles": list(DEPENDS.get(exercise.name, ())),
             })
     for question in questions:
         if question.variable in defined:
@@ -305,7 +305,15 @@ def _worker_grade(submission, seed, resume_db, timeout):
         with Gradebook(resume_db) as book:
             if sha and book.is_graded(submission.student, assignment, sha, __version__, seed):
                 return "skipped", submission
-    return "graded", grade_submission(submission, seed=seed, timeout=timeout)
+    try:
+        return "graded", grade_submission(submission, seed=seed, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
+        failure = f"{submission.path}: the grader failed on this submission " \
+                  f"({type(exc).__name__}: {exc}); it is recorded with no score, grade it again"
+        return "graded", SubmissionResult(
+            student=submission.student, assignment=submission.assignment or "",
+            path=submission.path, sha256="", score=0.0, max_score=0.0, errors=[failure],
+            seed=seed, graded_at=_now(), grader_version=__version__)
 
 
 def grade_many(submissions, *, gradebook=None, jobs=1, seed=0, resume=False, on_result=None,

@@ -197,11 +197,13 @@ def _read_submission(
             name, f"unsupported file type {suffix}: expected a .ipynb notebook or a .py file"
         )
     try:
-        info = os.stat(path)
+        info = os.lstat(path)
     except OSError as exc:
         raise NotebookError(name, _os_problem(exc)) from None
     except ValueError:  # e.g. a NUL character in the path
         raise NotebookError(name, "invalid file name") from None
+    if stat.S_ISLNK(info.st_mode):  # a link could point at the solution or a classmate's work
+        raise NotebookError(name, "is a symbolic link, not a submitted file")
     if stat.S_ISDIR(info.st_mode):
         raise NotebookError(name, "is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
@@ -209,7 +211,8 @@ def _read_submission(
     if info.st_size > max_bytes:
         raise NotebookError(name, _size_problem(info.st_size, max_bytes))
     try:
-        with open(path, "rb") as handle:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with open(fd, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise NotebookError(name, _os_problem(exc)) from None

@@ -11,7 +11,8 @@ messages and hints), so a notebook and the grader agree. In a notebook::
 A failed case raises AssertionError with what was called, what is wrong and, when recognised,
 the classic mistake and a hint. While a function is checked, the other graded functions it
 calls are the reference ones, so a mistake elsewhere does not make this check fail (the same
-rule as the grader's stand-ins). numpy's global random state is left as it was.
+rule as the grader's stand-ins, ``rubric.DEPENDS``). numpy's global random state is left as
+it was.
 """
 
 from __future__ import annotations
@@ -32,14 +33,13 @@ def _transported(value):
 
 
 def _call(function, case, exercise_name):
-    from .rubric import EXERCISES, REFERENCE
+    from .rubric import DEPENDS, REFERENCE
     from .sandbox import CallOutcome
 
     args = copy.deepcopy(case.args)
     kwargs = copy.deepcopy(case.kwargs)
     namespace = getattr(function, "__globals__", {})
-    stand_ins = {name: REFERENCE[name] for name in EXERCISES
-                 if name != exercise_name and name != "nn_model"}
+    stand_ins = {name: REFERENCE[name] for name in DEPENDS.get(exercise_name, ())}
     saved = {name: namespace[name] for name in stand_ins if name in namespace}
     missing = [name for name in stand_ins if name not in namespace]
     state = np.random.get_state()

@@ -130,6 +130,21 @@ REFERENCE = {
 }
 """Every graded function name -> its reference implementation."""
 
+_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+_DERIVATIVES = tuple(f"{name}_derivative" for name in _ACTIVATIONS)
+DEPENDS = {
+    "sigmoid_derivative": ("sigmoid",),
+    "tanh_derivative": ("tanh",),
+    "forward_propagation": _ACTIVATIONS,
+    "backward_propagation": _ACTIVATIONS + _DERIVATIVES,
+    "nn_model": ("layer_sizes", "initialize_parameters", "forward_propagation", "compute_cost",
+                 "backward_propagation", "update_parameters") + _ACTIVATIONS,
+    "predict": ("forward_propagation",) + _ACTIVATIONS,
+}
+"""The graded functions each exercise may call through stand-ins (the grader answers with the
+reference): never the exercise itself, only what its solution builds on, so a mistake in one
+costs points in that exercise alone and no exercise can ask for its own answer."""
+
 _COURSE_KWARGS = {
     "update_parameters": {"learning_rate"},
     "nn_model": {"num_iterations", "print_cost"},

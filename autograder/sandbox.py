@@ -366,11 +366,7 @@ class Sandbox:
             return True
         finally:
             os.close(write_fd)
-        try:
-            handle.stdin.write(request)
-            handle.stdin.flush()
-        except (BrokenPipeError, OSError):
-            pass
+        _write_all(handle.stdin, request, time.monotonic() + limits.load_timeout_s)
         try:
             return self._collect(handle, read_fd, calls, budgets, outcome, first)
         finally:
@@ -418,18 +414,34 @@ class Sandbox:
             self._zygote = None
 
     def _collect(self, proc, read_fd, calls, budgets, outcome, first):
+        """Read the child's messages under a strict protocol; return True when it is done.
+
+        The grader owns the clock and the order. Results must come for the calls in the order
+        they were sent, one each; an exercise's results count only once all of them came in;
+        an exercise's time budget starts when the previous exercise ended (or the definitions
+        loaded), and the whole child has a hard deadline (loading plus every budget). A message
+        out of order, malformed, or a stand-in question the current call may not ask, is a
+        protocol violation: the exercise gets no points and a fresh child carries on.
+        """
         limits = self.limits
-        by_id = {c["id"]: c for c in calls}
+
+        def budget(exercise):
+            return budgets.get(exercise, limits.exercise_timeout_s)
+
+        exercises = list(dict.fromkeys(c["exercise"] for c in calls))
+        hard = time.monotonic() + limits.load_timeout_s + sum(budget(e) for e in exercises)
         deadline = time.monotonic() + limits.load_timeout_s
         loaded = False
+        index = 0  # the next call a result is expected for
+        held = {}  # results of the exercise in progress
         current = None
         buffer = b""
         received = 0
         cap = limits.channel_mb << 20
-        cause = None
+        cause = violation = None
 
-        while True:
-            remaining = deadline - time.monotonic()
+        while cause is None:
+            remaining = min(deadline, hard) - time.monotonic()
             if remaining <= 0:
                 cause = "timeout"
                 break
@@ -449,26 +461,46 @@ class Sandbox:
             for line in lines:
                 message = _parse(line)
                 event = message.get("event") if message else None
-                if event == "cell" and first:
-                    outcome.cell_errors.append(
-                        f"cell {message.get('cell')}: {str(message.get('error'))[:300]}")
-                elif event == "loaded":
-                    loaded = True
-                    outcome.names = {str(n) for n in message.get("names", [])}
-                    deadline = time.monotonic() + limits.exercise_timeout_s
-                elif event == "begin":
-                    current = str(message.get("exercise"))
-                    deadline = time.monotonic() + budgets.get(current, limits.exercise_timeout_s)
-                elif event == "result" and message.get("id") in by_id:
-                    outcome.calls[message["id"]] = _call_outcome(message)
-                elif event == "oracle":
-                    self._answer(proc, message)
-                elif event == "done":
-                    return True
-                elif message is None:
-                    outcome.notes.append("the child sent a malformed message; ignored")
+                try:
+                    if event == "cell" and not loaded:
+                        if first:
+                            outcome.cell_errors.append(
+                                f"cell {message.get('cell')}: {str(message.get('error'))[:300]}")
+                    elif event == "loaded" and not loaded:
+                        loaded = True
+                        outcome.names = {str(n) for n in list(message.get("names", []))[:10000]}
+                        if calls:
+                            current = calls[0]["exercise"]
+                            deadline = time.monotonic() + budget(current)
+                    elif event == "begin" and loaded and index < len(calls) and \
+                            message.get("exercise") == calls[index]["exercise"]:
+                        pass  # informational: the grader's clock does not move
+                    elif event == "oracle" and loaded and index < len(calls) and \
+                            message.get("function") in calls[index].get("oracles", ()):
+                        if not self._answer(proc, message, min(deadline, hard)):
+                            cause = "timeout"
+                            break
+                    elif event == "result" and loaded and index < len(calls) and \
+                            message.get("id") == calls[index]["id"]:
+                        held[calls[index]["id"]] = _call_outcome(message)
+                        index += 1
+                        if index == len(calls) or calls[index]["exercise"] != current:
+                            outcome.calls.update(held)  # the whole exercise came in
+                            held = {}
+                            if index < len(calls):
+                                current = calls[index]["exercise"]
+                                deadline = time.monotonic() + budget(current)
+                    elif event == "done" and loaded and index == len(calls):
+                        return True
+                    else:
+                        violation = "sent a message out of order or malformed"
+                except (TypeError, ValueError, KeyError, AttributeError):
+                    violation = "sent a malformed message"
+                if violation:
+                    cause = "violation"
+                    break
 
-        # The child hung, died or flooded the channel: find the exercise it was in.
+        # The child hung, died, flooded the channel or broke the protocol.
         if cause == "eof" and proc.wait_exit(1.0) is None:
             cause = "closed"  # it closed its end of the channel and lives on
         code = proc.kill()
@@ -477,6 +509,7 @@ class Sandbox:
                 "timeout": f"loading the notebook's definitions took longer than "
                            f"{limits.load_timeout_s:g} s",
                 "flood": "the notebook's definitions sent too much output",
+                "violation": f"the notebook's definitions {violation}",
             }.get(cause, f"the notebook's definitions ended the grading process "
                          f"({_describe_exit(code)})")
             outcome.notes.append(what)
@@ -484,26 +517,32 @@ class Sandbox:
                 outcome.calls.setdefault(call["id"], CallOutcome(
                     call["id"], "timeout" if cause == "timeout" else "crashed", error=what))
             return True
-        if current is None:  # died between loading and the first exercise
-            current = calls[0]["exercise"] if calls else None
-        budget = budgets.get(current, limits.exercise_timeout_s)
+        if current is None:
+            return True
+        status, why = "crashed", {
+            "timeout": f"{current} did not finish within its {budget(current):g} s budget",
+            "flood": f"{current} sent more than {limits.channel_mb} MB of output",
+            "closed": f"{current} closed the grader's result channel",
+            "violation": f"{current} {violation} on the grader's channel (forged?); no "
+                         f"exercise this process reported on gets points",
+        }.get(cause, f"{current} ended the grading process ({_describe_exit(code)})")
         if cause == "timeout":
-            status, why = "timeout", f"{current} did not finish within its {budget:g} s budget"
-        elif cause == "flood":
-            status, why = "crashed", f"{current} sent more than {limits.channel_mb} MB of output"
-        elif cause == "closed":
-            status, why = "crashed", f"{current} closed the grader's result channel"
-        else:
-            status, why = "crashed", f"{current} ended the grading process ({_describe_exit(code)})"
+            status = "timeout"
         outcome.notes.append(why)
+        # Results already held for this exercise do not count. After a protocol violation,
+        # nothing this child reported counts: forged messages may have come before it.
+        void = {current} | (set(exercises[:exercises.index(current)])
+                            if cause == "violation" else set())
         for call in calls:
-            if call["exercise"] == current:
-                outcome.calls.setdefault(call["id"], CallOutcome(call["id"], status, error=why))
+            if call["exercise"] in void:
+                outcome.calls[call["id"]] = CallOutcome(call["id"], status, error=why)
         return False
 
+    def _answer(self, proc, message, deadline):
+        """Reply to a stand-in question with the right answer, or an error line.
 
-    def _answer(self, proc, message):
-        """Reply to the child's "oracle" question with the right answer, or an error line."""
+        Returns False when the grader's own clock ran out (the exercise then times out).
+        """
         from .child import decode, encode
 
         try:
@@ -511,16 +550,58 @@ class Sandbox:
                 raise ValueError("no stand-in is available")
             args = [decode(a) for a in message.get("args", [])]
             kwargs = {str(k): decode(v) for k, v in dict(message.get("kwargs", {})).items()}
+            if _size(args) + _size(list(kwargs.values())) > MAX_ORACLE_ELEMENTS:
+                raise ValueError("arguments too large for a stand-in")
             rng = decode(message["rng"]) if message.get("rng") is not None else None
             value, rng = self.oracle(str(message.get("function")), args, kwargs, rng)
             reply = {"value": encode(value), "rng": encode(rng) if rng is not None else None}
         except Exception as exc:  # noqa: BLE001 - any bad question gets an error line back
             reply = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0][:300]}
-        try:
-            proc.stdin.write(json.dumps(reply).encode() + b"\n")
-            proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            pass
+        if time.monotonic() > deadline:
+            return False
+        return _write_all(proc.stdin, json.dumps(reply).encode() + b"\n", deadline)
+
+
+MAX_ORACLE_ELEMENTS = 200_000  # the rubric's largest case has a few hundred numbers
+
+
+def _size(values):
+    """How many numbers the decoded values hold (arrays, containers, scalars)."""
+    total = 0
+    stack = list(values)
+    while stack:
+        item = stack.pop()
+        if hasattr(item, "size") and hasattr(item, "shape"):
+            total += int(item.size)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        else:
+            total += 1
+    return total
+
+
+def _write_all(stream, data, deadline):
+    """Write to the child's stdin without ever blocking past ``deadline``."""
+    try:
+        stream.flush()
+        fd = stream.fileno()
+        os.set_blocking(fd, False)
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            _, writable, _ = select.select([], [fd], [], remaining)
+            if writable:
+                try:
+                    view = view[os.write(fd, view):]
+                except BlockingIOError:
+                    continue
+        return True
+    except (BrokenPipeError, OSError, ValueError):
+        return True  # the child is gone: the channel's end tells the rest
 
 
 def _parse(line):
@@ -608,6 +689,10 @@ class _PopenChild:
         return self.returncode
 
 
+ZYGOTE_START_S = 60.0  # numpy's import on a loaded machine
+ZYGOTE_ANSWER_S = 3.0  # a zygote silent this long (stopped by a child?) is replaced
+
+
 class _Zygote:
     """The fork server of one grading process (see ``child.zygote``), inside the sandbox."""
 
@@ -634,12 +719,15 @@ class _Zygote:
         return self.owner == os.getpid() and self.proc.poll() is None
 
     def ask(self, message, fds=()):
+        """One command and its answer; OSError if the zygote is gone or silent (stopped)."""
         import socket
 
         if not self.ready:
+            self.control.settimeout(ZYGOTE_START_S)
             if not self.reader.readline():
                 raise OSError("the zygote did not start")
             self.ready = True
+        self.control.settimeout(ZYGOTE_ANSWER_S)
         data = json.dumps(message).encode()
         if fds:
             socket.send_fds(self.control, [data], list(fds))

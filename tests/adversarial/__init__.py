@@ -1,0 +1,1 @@
+"""Hostile submissions for tests/test_adversarial.py (see corpus.py, the manifest)."""

@@ -1,0 +1,3 @@
+# ruff: noqa
+def compute_cost(A2, Y):
+    return 1e308

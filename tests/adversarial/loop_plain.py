@@ -1,0 +1,4 @@
+# ruff: noqa
+def tanh(z):
+    while True:
+        pass

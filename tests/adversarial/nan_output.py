@@ -1,0 +1,3 @@
+# ruff: noqa
+def sigmoid(z):
+    return np.full(z.shape, np.nan)

@@ -1,0 +1,3 @@
+# ruff: noqa
+def relu(z):
+    return relu(z)

@@ -1,0 +1,502 @@
+"""Hostile submissions (tests/adversarial/corpus.py) graded under every layer combination.
+
+Each test grades one attack and then a correct student in one batch (``grade_many``) into a copy
+of a gradebook that already holds a correct student, with a 1 s budget per exercise, and checks
+what the corpus's docstring lists: no forged score, the other students and the gradebook intact,
+the time budget kept, no process left behind, a reason the instructor can read, no side effect.
+
+Layer combinations (``COMBOS``) are the realistic fallbacks of ``detect_layers``: everything,
+no bubblewrap (unshare + setpriv), no uid (not root), uid only, and the base layers only. The
+whole corpus runs under the strongest; the weaker ones run the attacks whose outcome depends on
+the missing layer and a handful of generic ones. A combination this machine cannot give, and an
+attack whose protecting layer is absent, are skipped with the reason (and what happened).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from adversarial.corpus import BY_ID, ENTRIES, write_submission
+from click.testing import CliRunner
+
+import autograder.grade as grade_module
+from autograder import sandbox as sandbox_module
+from autograder.cli import main
+from autograder.grade import Submission, grade_many
+from autograder.gradebook import Gradebook
+from autograder.rubric import oracle
+from autograder.sandbox import Limits, Sandbox, detect_layers
+from notebooks import CORRECT, write_notebook
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 1.0  # each exercise's budget in these tests
+LOAD_TIMEOUT = 3.0  # the budget for loading a notebook's definitions
+MARGIN = 4.0  # the rest of the batch: the correct student after the attack, fresh children
+BASE = ("rlimits", "session", "clean-env")
+COMBOS = {
+    "all": None,  # every layer this machine offers
+    "no-bwrap": BASE + ("netns", "pidns", "uid"),
+    "no-uid": BASE + ("netns", "pidns", "bwrap"),
+    "uid-only": BASE + ("uid",),
+    "base": BASE,
+}
+AVAILABLE, MISSING = detect_layers()
+SECRETS = [
+    REPO / "shallow_ref" / "network.py",  # the reference
+    REPO / "autograder" / "rubric.py",  # the hidden tests
+    REPO / "quizzes" / "banks" / "shallow_networks.yaml",  # the quiz bank
+    REPO / "solutions" / "planar_classifier" / "planar_classifier.ipynb",  # the solution
+]
+GRADER_CODE = [REPO / "autograder" / "rubric.py", REPO / "autograder" / "grade.py",
+               REPO / "shallow_ref" / "network.py"]
+
+
+# -- processes -------------------------------------------------------------------------------
+
+def _sandbox_uid():
+    """The uid of this process's sandboxed children (other graders on the machine use others)."""
+    worker_uid = getattr(sandbox_module, "worker_uid", None)
+    if worker_uid is not None:
+        return worker_uid()
+    return sandbox_module.UID_BASE + os.getpid() % 4000
+
+
+def _processes(zombies=False):
+    """{pid: (uid, ppid, comm, cmdline, environ)} read from /proc (as root: every process)."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        base = f"/proc/{entry}"
+        try:
+            with open(f"{base}/status") as handle:
+                status = handle.read()
+            with open(f"{base}/stat", "rb") as handle:
+                stat = handle.read()
+            with open(f"{base}/cmdline", "rb") as handle:
+                cmdline = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        try:
+            with open(f"{base}/environ", "rb") as handle:
+                environ = handle.read().decode("utf-8", "replace")
+        except OSError:
+            environ = ""
+        uid = int(re.search(r"^Uid:\s+(\d+)", status, re.M).group(1))
+        comm = stat[stat.index(b"(") + 1:stat.rindex(b")")].decode("utf-8", "replace")
+        state, ppid = stat[stat.rindex(b")") + 2:].split()[:2]
+        if state == b"Z" and not zombies:
+            continue  # a zombie holds nothing (but counts towards its uid's RLIMIT_NPROC)
+        table[int(entry)] = (uid, int(ppid), comm, cmdline, environ)
+    return table
+
+
+def _descendants(table, root):
+    children = {}
+    for pid, (_, ppid, *_rest) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _leftovers(marker):
+    """Processes that should not exist: anything carrying the marker, anything of the sandbox's
+    uid, or any descendant of this test process, except the grader's own fork server (the
+    zygote, and the bwrap/unshare processes around it). A process the zygote forked is a
+    leftover: its parent is the zygote."""
+    table = _processes()
+    me = os.getpid()
+    uid = _sandbox_uid()
+    mine = set(_descendants(table, me))
+
+    def forked_by_zygote(ppid):
+        parent = table.get(ppid)
+        return parent is not None and "--zygote" in parent[3] and \
+            parent[2].startswith("python")
+
+    found = {}
+    for pid, (puid, ppid, comm, cmdline, environ) in table.items():
+        if pid == me:
+            continue
+        if marker and (marker in comm or marker in cmdline or marker in environ):
+            found[pid] = f"pid {pid} ({comm}) carries the marker"
+        elif puid == uid or pid in mine:
+            if "--zygote" not in cmdline or forked_by_zygote(ppid):
+                found[pid] = f"pid {pid} uid {puid} ({comm}: {cmdline[:80]})"
+    return found
+
+
+def _wait_for_idle_uid(limit_s=5.0):
+    """Wait until the sandbox's uid has no process but the zygote, zombies included: orphaned
+    zombies (reaped by init, slowly on some machines) count towards RLIMIT_NPROC, and an earlier
+    fork bomb would otherwise decide whether this test's attack can fork at all."""
+    uid = _sandbox_uid()
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        busy = [pid for pid, (puid, _, _, cmdline, _) in _processes(zombies=True).items()
+                if puid == uid and "--zygote" not in cmdline]
+        if not busy:
+            return
+        time.sleep(0.1)
+
+
+def _kill(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _no_leftovers(marker, wait_s=2.0):
+    """Poll up to ``wait_s`` for the kernel to finish; kill and report what is still there."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = _leftovers(marker)
+        if not found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    _kill(found)
+    return [f"left behind: {what}" for what in found.values()]
+
+
+# -- layer combinations ----------------------------------------------------------------------
+
+@contextmanager
+def _grading_with(sandbox):
+    """grade_many grades with grade.default_sandbox(): make it this combination's sandbox."""
+    saved = grade_module._SANDBOX
+    grade_module._SANDBOX = sandbox
+    try:
+        yield
+    finally:
+        grade_module._SANDBOX = saved
+
+
+def _copy_gradebook(source, target):
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    dst.close()
+    src.close()
+
+
+def _rows(db, student):
+    with sqlite3.connect(db) as con:
+        attempts = con.execute("select * from attempts where student = ? order by id",
+                               (student,)).fetchall()
+        tests = con.execute("select t.* from tests t join attempts a on a.id = t.attempt_id "
+                            "where a.student = ? order by t.attempt_id, t.position",
+                            (student,)).fetchall()
+    con.close()
+    return attempts, tests
+
+
+@pytest.fixture(scope="module")
+def combo(request, tmp_path_factory):
+    name = request.param
+    wanted = COMBOS[name]
+    if wanted is not None:
+        absent = [layer for layer in wanted if layer not in AVAILABLE]
+        if absent:
+            pytest.skip(f"layer combination '{name}' needs {absent}, which this machine "
+                        f"lacks: {'; '.join(MISSING)}")
+        if set(wanted) == set(AVAILABLE):
+            pytest.skip(f"layer combination '{name}' is every layer this machine has: the "
+                        f"same as 'all' ({'; '.join(MISSING)})")
+    sandbox = Sandbox(Limits(load_timeout_s=LOAD_TIMEOUT), layers=wanted, oracle=oracle)
+    folder = tmp_path_factory.mktemp(f"combo-{name}")
+    alice = write_notebook(folder / "alice.ipynb",
+                           CORRECT + f"\n# %%\n# alice-{uuid.uuid4().hex}: her own work\n")
+    db = folder / "template.db"
+    with _grading_with(sandbox):
+        [result] = grade_many([Submission(str(alice), "alice", "all")], gradebook=db,
+                              timeout=TIMEOUT)
+    full = result.exercise_scores()
+    assert result.score == result.max_score, result.errors
+    results = folder / "results" / "alice" / "all" / "results.json"
+    results.parent.mkdir(parents=True)
+    results.write_text(json.dumps(result.to_gradescope()))
+    yield SimpleNamespace(name=name, sandbox=sandbox, layers=set(sandbox.layers), folder=folder,
+                          alice=alice, db=db, full=full, total=result.max_score,
+                          results=folder / "results")
+    sandbox.close()
+
+
+def _pairs():
+    pairs = []
+    for name in COMBOS:
+        for entry in ENTRIES:
+            if name != "all" and not entry.everywhere:
+                continue
+            marks = [pytest.mark.xfail(strict=True, reason=entry.hole)] if entry.hole else []
+            pairs.append(pytest.param(name, entry.id, id=f"{name}-{entry.id}", marks=marks))
+    return pairs
+
+
+# -- the loopback listener -------------------------------------------------------------------
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that records what anyone sends it, in a thread."""
+
+    def __init__(self):
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(8)
+        self.server.settimeout(0.1)  # short accept timeouts, so that close() is quick
+        self.port = self.server.getsockname()[1]
+        self.received = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            connection.settimeout(2)
+            with connection:
+                try:
+                    self.received.append(connection.recv(4096) or b"(connected)")
+                except OSError:
+                    self.received.append(b"(connected)")
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=5)
+        self.server.close()
+
+
+# -- running one attack ----------------------------------------------------------------------
+
+def _sha(path):
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _run_batch(submissions, db, limit):
+    """grade_many in a thread; past ``limit`` seconds, kill every process this test started (so
+    that a grader blocked on a child comes back) and report the hang."""
+    box = {}
+
+    def work():
+        try:
+            box["results"] = grade_many(submissions, gradebook=db, timeout=TIMEOUT)
+        except BaseException as exc:  # noqa: BLE001 - reported as a problem
+            box["error"] = exc
+
+    start = time.monotonic()
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(limit)
+    hung = thread.is_alive()
+    if hung:
+        _kill(_descendants(_processes(), os.getpid()))
+        thread.join(15)
+    return box.get("results"), box.get("error"), hung, time.monotonic() - start
+
+
+def _secret_snippet(path):
+    try:
+        data = Path(path).read_bytes()[:40]
+    except OSError:
+        return ""
+    return data.decode("utf-8", "replace").replace("\n", " ")
+
+
+@pytest.mark.parametrize(("combo", "entry_id"), _pairs(), indirect=["combo"])
+def test_attack(combo, entry_id, tmp_path):
+    entry = BY_ID[entry_id]
+    if entry.requires and not set(entry.requires) & combo.layers:
+        pytest.skip(f"not run under '{combo.name}': neither of {list(entry.requires)} is "
+                    f"active, so the child runs as root in the grader's pid namespace and "
+                    f"could kill the test runner itself")
+    if entry.hole_when is not None and not entry.hole_when(combo.sandbox):
+        pytest.skip(f"not run under '{combo.name}': the hole needs what this sandbox lacks "
+                    f"(e.g. a zygote): {entry.hole}")
+    protected = not entry.protected_by or bool(set(entry.protected_by) & combo.layers)
+    marker = f"adv-{uuid.uuid4().hex[:8]}"
+    _wait_for_idle_uid()
+
+    # The test's own files, outside the sandbox: copies the attack may target.
+    db = tmp_path / "gradebook.db"
+    _copy_gradebook(combo.db, db)
+    other = tmp_path / "alice.ipynb"
+    shutil.copy(combo.alice, other)
+    results = tmp_path / "results"
+    shutil.copytree(combo.results, results)
+    alice_results = results / "alice" / "all" / "results.json"
+    alice_before = _rows(db, "alice")
+    source_text = (Path(__file__).parent / "adversarial" / entry.source).read_text() \
+        if entry.source else ""
+    listener = Listener() if "ADV_PORT" in source_text else None
+    tokens = {
+        "ADV_MARKER": marker, "ADV_TMP": tmp_path, "ADV_REPO": REPO, "ADV_RESULTS": results,
+        "ADV_PORT": listener.port if listener else 0,
+        "ADV_SECRETS": "|".join(map(str, [*SECRETS, db, other, alice_results])),
+        "ADV_CLOBBER": "|".join(map(str, [db, other, alice_results])),
+        "ADV_CREATE": "|".join(map(str, [tmp_path / f"escaped-{marker}.txt",
+                                          results / "mallory" / "all" / "results.json"])),
+        "ADV_PROBE": "|".join(map(str, GRADER_CODE)),
+    }
+    watched = [other, alice_results, *GRADER_CODE]  # the gradebook: checked record by record
+    sha_before = {str(path): _sha(path) for path in watched}
+    secrets = {str(path): _secret_snippet(path) for path in [*SECRETS, other, alice_results]}
+
+    attack_dir = tmp_path / "mallory"
+    attack_dir.mkdir()
+    mallory = write_submission(entry, attack_dir, tokens)
+    bob = write_notebook(tmp_path / "bob" / "bob.ipynb")
+    allowed = entry.spend * TIMEOUT + entry.spend_load * LOAD_TIMEOUT + MARGIN + entry.extra_s
+
+    with _grading_with(combo.sandbox):
+        graded, error, hung, elapsed = _run_batch(
+            [Submission(str(mallory), "mallory", "all"), Submission(str(bob), "bob", "all")],
+            db, limit=allowed + 2)
+    if entry.settle_s:
+        time.sleep(max(0.0, entry.settle_s - elapsed))
+    if listener is not None:
+        listener.close()
+
+    hard, layered = [], []
+    leftovers = _no_leftovers(marker)
+    (layered if "pidns" in entry.protected_by else hard).extend(leftovers)
+    if hung:
+        hard.append(f"the batch was still running after {allowed + 2:.0f} s (the grader hung; "
+                    f"its children were killed by the test)")
+    elif elapsed > allowed:
+        hard.append(f"the batch took {elapsed:.1f} s, over the {allowed:.1f} s allowed")
+    if error is not None:
+        (layered if entry.protected_by else hard).append(
+            f"the batch raised {type(error).__name__}: {error}")
+    by_student = {r.student: r for r in graded or []}
+    result = by_student.get("mallory")
+
+    if result is not None:
+        texts = "\n".join([*result.errors, *(t.output for t in result.tests)])
+        scores = result.exercise_scores()
+        lose = set(combo.full) if entry.lose == ("*",) else set(entry.lose)
+        reasons = "\n".join([*result.errors, *(t.output for t in result.tests
+                                                if t.exercise in lose)])
+        kept = sum(scores[name][0] for name in lose)
+        if kept > entry.keep + 1e-9:
+            hard.append(f"the attacked exercises {sorted(lose)} kept {kept:g} points "
+                        f"(at most {entry.keep:g} allowed)")
+        for name, (got, top) in scores.items():
+            full = combo.full[name][0]
+            if name not in lose and (got > full + 1e-9 if entry.collateral else
+                                     abs(got - full) > 1e-9):
+                hard.append(f"{name} scored {got:g}/{top:g}, not as in the correct notebook")
+        if entry.reason and not re.search(entry.reason, reasons):
+            hard.append(f"no reason matches {entry.reason!r}: {result.errors[:3]}")
+        if set(result.layers) != combo.layers:
+            hard.append(f"the result lists layers {result.layers}, not {sorted(combo.layers)}")
+    else:
+        texts = ""
+        if error is None:
+            hard.append("the attack's result is missing from the batch")
+
+    bob_result = by_student.get("bob")
+    book = []
+    if bob_result is None or bob_result.score != combo.total:
+        book.append(f"bob, graded after the attack, got "
+                    f"{'nothing' if bob_result is None else bob_result.score}")
+    try:
+        if _rows(db, "alice") != alice_before:
+            book.append("alice's record in the gradebook changed")
+        with sqlite3.connect(db) as con:
+            check = con.execute("pragma integrity_check").fetchone()[0]
+        con.close()
+        if check != "ok":
+            book.append(f"the gradebook fails its integrity check: {check}")
+        with Gradebook(db) as gradebook:
+            students = {r.student for r in gradebook.attempts()}
+        if not {"alice", "mallory", "bob"} <= students:
+            book.append(f"the gradebook holds {sorted(students)}")
+    except Exception as exc:  # noqa: BLE001 - a clobbered gradebook
+        book.append(f"the gradebook cannot be read: {type(exc).__name__}: {exc}")
+    (layered if entry.writes else hard).extend(book)
+
+    if entry.check is not None:
+        ctx = SimpleNamespace(result=result, texts=texts, tmp=tmp_path, marker=marker,
+                              tokens={k: str(v) for k, v in tokens.items()},
+                              received=listener.received if listener else [],
+                              secrets=secrets, sha_before=sha_before, sha=_sha)
+        (layered if entry.protected_by else hard).extend(entry.check(ctx))
+
+    assert not hard, f"{entry.id} ({entry.attack}) under '{combo.name}':\n" + "\n".join(hard)
+    if layered:
+        if protected:
+            pytest.fail(f"{entry.id} under '{combo.name}':\n" + "\n".join(layered))
+        absent = entry.protected_by
+        missing = f"the {absent[0]} layer is not" if len(absent) == 1 else \
+            f"neither the {' nor the '.join(absent)} layer is"
+        pytest.skip(f"{missing} active under '{combo.name}': {entry.attack} is not stopped "
+                    f"without it: " + "; ".join(layered)[:600])
+
+
+# -- the real command line: results.json is the grader's ----------------------------------
+
+@pytest.mark.parametrize("combo", ["all"], indirect=True)
+def test_cli_writes_the_graders_own_results_json(combo, tmp_path):
+    """``shallow grade --results-dir``: the results.json of a student who wrote forged ones is
+    the grader's, with the honest score."""
+    marker = f"adv-{uuid.uuid4().hex[:8]}"
+    results = tmp_path / "results"
+    tokens = {"ADV_MARKER": marker, "ADV_RESULTS": results, "ADV_TMP": tmp_path}
+    mallory = write_submission(BY_ID["fake_result_files"], tmp_path, tokens)
+    bob = write_notebook(tmp_path / "bob.ipynb")
+    with _grading_with(combo.sandbox):
+        out = CliRunner().invoke(main, ["grade", str(mallory), str(bob), "--gradebook",
+                                        str(tmp_path / "g.db"), "--results-dir", str(results),
+                                        "--timeout", str(TIMEOUT), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    printed = {r["extra_data"]["student"]: r for r in json.loads(out.stdout)}
+    written = json.loads((results / "mallory" / "all" / "results.json").read_text())
+    assert written == printed["mallory"]
+    assert written["score"] == combo.total - 2 and marker not in json.dumps(written)
+    assert printed["bob"]["score"] == combo.total
+    assert not _no_leftovers(marker)
+
+
+# -- last, per combination: closing the sandbox leaves nothing ---------------------------------
+
+@pytest.mark.parametrize("combo", list(COMBOS), indirect=True)
+def test_zz_closing_the_sandbox_leaves_no_process(combo):
+    """After the corpus, closing the sandbox ends its zygote too: nothing of the sandbox's uid
+    and no descendant of this test process remains."""
+    combo.sandbox.close()
+    uid = _sandbox_uid()
+    deadline = time.monotonic() + 2.0
+    while True:
+        table = _processes()
+        left = {pid: info for pid, info in table.items()
+                if info[0] == uid or pid in _descendants(table, os.getpid())}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    _kill(left)
+    assert not left, [f"pid {pid} uid {info[0]} ({info[3][:80]})" for pid, info in left.items()]
