@@ -505,6 +505,15 @@ def _own_proc():
 
 
 def main(argv=None):
+    """The child: a relay that holds the grader's channel, and a process for the student's code.
+
+    The relay reads the request, then forks the process that loads the notebook's definitions
+    and makes the calls; that process gets only a private pipe to the relay, never the grader's
+    channel. The relay sends it one call at a time, takes exactly one answer per call (stand-in
+    questions are passed on to the grader and back), and writes the grader's messages itself, so
+    student code cannot forge them. The relay is not dumpable: another process of the same
+    unprivileged uid cannot open its file descriptors through /proc.
+    """
     argv = sys.argv[1:] if argv is None else argv
     if "--zygote" in argv:
         zygote(int(argv[argv.index("--control-fd") + 1]))
@@ -516,15 +525,137 @@ def main(argv=None):
     request = json.loads(replies.readline())
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)  # student code reads nothing from the grader
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0)  # PR_SET_DUMPABLE 0
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    up_read, up_write = os.pipe()  # student process -> relay
+    down_read, down_write = os.pipe()  # relay -> student process
+    worker = os.fork()
+    if worker == 0:
+        try:
+            for handle in (fd, replies.fileno(), up_read, down_write):
+                os.close(handle)
+            _student_process(request, os.fdopen(up_write, "w", buffering=1, encoding="utf-8"),
+                             os.fdopen(down_read, "rb"))
+        finally:
+            os._exit(0)  # skip any atexit handler the student registered
+    os.close(up_write)
+    os.close(down_read)
     channel = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+    _relay(request, channel, replies, os.fdopen(up_read, "rb"), os.fdopen(down_write, "wb"),
+           worker)
+
+
+MAX_LINE = 64 * 1024 * 1024
+
+
+def _relay(request, channel, replies, from_worker, to_worker, worker):
+    """Pass the student process's answers on to the grader, one per call, in order."""
 
     def send(message):
         channel.write(json.dumps(message) + "\n")
         channel.flush()
 
+    def receive():
+        line = from_worker.readline(MAX_LINE)
+        if not line:
+            _exit_like(worker)
+        try:
+            message = json.loads(line)
+        except (ValueError, RecursionError):
+            return {}
+        return message if type(message) is dict else {}
+
+    while True:  # loading: cell errors, then the names
+        message = receive()
+        if message.get("event") == "cell":
+            send({"event": "cell", "cell": _int(message.get("cell")),
+                  "error": str(message.get("error"))[:500]})
+        elif message.get("event") == "loaded":
+            names = message.get("names")
+            send({"event": "loaded", "names": [str(n)[:200] for n in (
+                names if type(names) is list else [])[:10000]]})
+            break
+    current = None
+    for call in request.get("calls", []):
+        if call["exercise"] != current:
+            current = call["exercise"]
+            send({"event": "begin", "exercise": current})
+        to_worker.write(json.dumps(call).encode() + b"\n")
+        to_worker.flush()
+        while True:
+            message = receive()
+            if message.get("event") == "oracle":
+                send({"event": "oracle", "function": str(message.get("function")),
+                      "args": message.get("args") if type(message.get("args")) is list else [],
+                      "kwargs": message.get("kwargs") if type(message.get("kwargs")) is dict
+                      else {}, **({"rng": message["rng"]} if "rng" in message else {})})
+                line = replies.readline()
+                if not line:
+                    _exit_like(worker)
+                to_worker.write(line)
+                to_worker.flush()
+                continue
+            result = {"event": "result", "id": call["id"], "value": None, "stdout": "",
+                      "seconds": 0.0, "error": "the function's process sent a malformed answer"}
+            if message.get("event") == "result":
+                error = message.get("error")
+                seconds = message.get("seconds")
+                result.update(
+                    value=message.get("value") if type(message.get("value")) is dict else None,
+                    error=str(error)[:500] if error is not None else None,
+                    stdout=str(message.get("stdout", ""))[:65536],
+                    seconds=float(seconds) if type(seconds) in (int, float) else 0.0)
+                if error is None and result["value"] is None:
+                    result["error"] = "the function's process sent no value"
+                if type(message.get("args_after")) is list:
+                    result["args_after"] = message["args_after"]
+            send(result)
+            break
+    send({"event": "done"})
+    channel.close()
+    os._exit(0)
+
+
+def _int(value):
+    return value if type(value) is int else -1
+
+
+def _exit_like(worker):
+    """The student process ended: end the same way, so the grader reads the same status."""
+    import signal
+
+    deadline = time.monotonic() + 1.0
+    status = None
+    while status is None and time.monotonic() < deadline:
+        pid, code = os.waitpid(worker, os.WNOHANG)
+        if pid:
+            status = code
+        else:
+            time.sleep(0.01)
+    if status is None:  # it closed its pipe and lives on: the grader's clock will end it
+        while True:
+            time.sleep(3600)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _student_process(request, out, inp):
+    """Load the notebook's definitions, then answer the relay's calls one at a time."""
+
+    def send(message):
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
     def ask(message):
         send(message)
-        line = replies.readline()
+        line = inp.readline()
         if not line:
             raise RuntimeError("the grader did not answer")
         return json.loads(line)
@@ -552,16 +683,11 @@ def main(argv=None):
                 sys.stdout = real_stdout
     send({"event": "loaded",
           "names": sorted(k for k, v in list(namespace.items()) if callable(v))})
-
-    current = None
-    for call in request.get("calls", []):
-        if call["exercise"] != current:
-            current = call["exercise"]
-            send({"event": "begin", "exercise": current})
-        send(_run_call(call, namespace, cap, np, ask))
-    send({"event": "done"})
-    channel.close()
-    os._exit(0)  # skip any atexit handler the student registered
+    while True:
+        line = inp.readline()
+        if not line:
+            return
+        send(_run_call(json.loads(line), namespace, cap, np, ask))
 
 
 def _oracle(name, ask, np):

@@ -91,8 +91,18 @@ SANDBOX_CHILD = "/sandbox/child.py"
 
 
 def worker_uid():
-    """The unprivileged uid for this grading process's children (one per parallel worker)."""
+    """The unprivileged uid for this grading process's zygote (one per parallel worker)."""
     return UID_BASE + os.getpid() % 4000
+
+
+_CHILDREN = iter(range(1, 1 << 30))
+
+
+def child_uid():
+    """A fresh unprivileged uid for one child started without a zygote: without a pid
+    namespace, what one child leaves behind (zombies, a daemon) then never counts against the
+    next child's process limit, nor can it signal it."""
+    return UID_BASE + (os.getpid() * 131 + next(_CHILDREN)) % 4000
 
 
 @lru_cache(maxsize=1)
@@ -303,11 +313,11 @@ class Sandbox:
 
     # -- one child -------------------------------------------------------------------------
 
-    def _argv(self, tail, workdir):
+    def _argv(self, tail, workdir, uid=None):
         """The command line that runs ``python -I child.py *tail`` with the active layers."""
         child = SANDBOX_CHILD if "bwrap" in self.layers else str(CHILD_PATH)
         argv = [self.python, "-I", child, *tail]
-        uid = worker_uid() if "uid" in self.layers else None
+        uid = (uid or worker_uid()) if "uid" in self.layers else None
         if "bwrap" in self.layers:
             return bwrap_argv(self.python, workdir, net="netns" in self.layers,
                               pid="pidns" in self.layers, uid=uid) + argv
@@ -653,10 +663,11 @@ class _PopenChild:
 
     def __init__(self, sandbox, spec, result_fd, log):
         self.workdir = tempfile.mkdtemp(prefix="shallow-child-")
+        uid = child_uid()
         if "uid" in sandbox.layers:
-            os.chown(self.workdir, worker_uid(), worker_uid())
+            os.chown(self.workdir, uid, uid)
         self.proc = subprocess.Popen(
-            sandbox._argv(["--limits", spec, "--result-fd", str(result_fd)], self.workdir),
+            sandbox._argv(["--limits", spec, "--result-fd", str(result_fd)], self.workdir, uid),
             stdin=subprocess.PIPE, stdout=log, stderr=log, cwd=self.workdir,
             env=sandbox._environment(self.workdir), pass_fds=(result_fd,),
             start_new_session=True, close_fds=True)

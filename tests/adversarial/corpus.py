@@ -310,32 +310,32 @@ ENTRIES = [
           reason=r"wrong values"),
     Entry("forged_results_every_fd", "forged result lines on every fd, stdout, /proc/self/fd/1",
           "forged_results_every_fd.py", replaces="sigmoid",
-          # forged lines for later exercises are caught when the genuine ones follow: every
-          # exercise that child reported on is voided (the attacker's own points only)
-          lose=("sigmoid", "tanh", "relu", "leaky_relu"),
-          reason=r"out of order or malformed on the grader's channel", everywhere=True),
+          # the student's process has no access to the grader's channel: its forged lines
+          # reach only the relay, which takes them, in order, as its answers to the next
+          # calls, whose inputs it has not seen: wrong values (the attacker's own points only)
+          lose=("sigmoid",), collateral=True,
+          reason=r"wrong values|malformed|out of order", everywhere=True),
     Entry("fake_result_files", "writes results.json files claiming full marks",
           "fake_result_files.py", replaces="sigmoid", lose=("sigmoid",), reason=r"wrong values",
           protected_by=("bwrap", "uid"), check=check_result_files, writes=True,
           everywhere=True),
     Entry("forged_result_then_exit", "a forged result line for each case, then os._exit(0)",
           "forged_result_then_exit.py", replaces="sigmoid", lose=("sigmoid",),
-          reason=r"ended the grading process",
-          hole="student code shares the child's process with the harness, so it can write the "
-               "harness's messages itself: forged results for the call in progress and the rest "
-               "of its exercise are read in order before the crash, and the forged visible case "
-               "counts (its value computed in the child from the real input). Closing this needs "
-               "a process boundary between student code and the channel (SECURITY.md)"),
+          reason=r"ended the grading process", collateral=True,
+          # The student's process writes only to its own relay (never the grader's channel):
+          # its line for case 1 is its own sigmoid of the real input, as good as returning it;
+          # its other lines answer later calls whose inputs it never saw.
+          keep=1),
     Entry("forged_result_then_done", "forged results for each case, a forged 'done', a wrong "
           "answer", "forged_result_then_done.py", replaces="sigmoid", lose=("sigmoid",),
           collateral=True),
     Entry("overwrite_earlier_results", "predict rewrites forward_propagation's results with the "
           "stand-in's answers", "overwrite_earlier_results.py",
-          replaces=("forward_propagation", "predict"), lose=CODE),
+          replaces=("forward_propagation", "predict"), lose=("forward_propagation", "predict")),
     Entry("oracle_answers_own_exercise", "relu asks the grader's stand-in oracle for relu",
           "oracle_answers_own_exercise.py", replaces="relu", lose=("sigmoid", "tanh", "relu")),
     Entry("malformed_channel_message", "result lines with fields of the wrong types",
-          "malformed_channel_message.py", replaces="sigmoid", lose=("sigmoid",)),
+          "malformed_channel_message.py", replaces="sigmoid", lose=("sigmoid",), collateral=True),
     Entry("oracle_reply_never_read", "an oracle question with a 10 MB answer, never read",
           "oracle_reply_never_read.py", replaces="sigmoid", lose=("sigmoid",), spend=1),
     Entry("oracle_heavy_work_in_grader", "32 oracle questions of 16M random numbers at once",
@@ -386,7 +386,7 @@ ENTRIES = [
           reason=r"File too large|file size limit|did not finish"),
     Entry("flood_result_channel", "100 MB without a newline on every fd",
           "flood_result_channel.py", replaces="relu", lose=("relu",), spend=1,
-          reason=r"sent more than \d+ MB|did not finish"),
+          reason=r"sent more than \d+ MB|did not finish|malformed|out of order", collateral=True),
     # Reaching out of the sandbox.
     Entry("read_secrets", "read the reference, rubric, bank, solution, gradebook, a classmate",
           "read_secrets.py", replaces="relu", lose=("relu",), check=check_secrets_unread,
@@ -404,7 +404,7 @@ ENTRIES = [
           replaces="relu", lose=("relu",), check=check_no_connection, protected_by=("netns",),
           everywhere=True),
     Entry("pickle_payload", "pickle payloads returned and forged on the channel",
-          "pickle_payload.py", replaces="relu", lose=("sigmoid", "tanh", "relu"),
+          "pickle_payload.py", replaces="relu", lose=("relu",), collateral=True,
           check=check_nothing_unpickled,
           reason=r"Payload|bytes|could not be read back|is a|out of order or malformed"),
     # Whole files.
