@@ -158,6 +158,9 @@ def bwrap_argv(python, workdir, *, net=True, pid=True, uid=None):
             argv += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             argv += ["--ro-bind", top, top]
+    # /tmp, /proc and /dev first: a later bind inside /tmp (a checkout under /tmp, say) must
+    # land on top of the private /tmp, not under it.
+    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     made = {"/", "/usr", "/etc", "/tmp", "/proc", "/dev"}
 
     def parents(path):
@@ -179,8 +182,7 @@ def bwrap_argv(python, workdir, *, net=True, pid=True, uid=None):
             argv += ["--tmpfs", secret]  # an installed (not editable) grader: hide it
     for data in _data_files():
         argv += parents(data) + ["--ro-bind", data, data]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-             "--perms", "0755", "--dir", "/sandbox",
+    argv += ["--perms", "0755", "--dir", "/sandbox",
              "--bind", str(workdir), SANDBOX_WORK, "--chdir", SANDBOX_WORK,
              "--ro-bind", str(CHILD_PATH), SANDBOX_CHILD,
              "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session"]
