@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from . import __version__
+from . import DEFAULT_GRADEBOOK, __version__
 
 
 def _int_list(ctx, param, value):
@@ -48,9 +48,6 @@ def train(dataset, hidden_sizes, iterations, activation, learning_rate):
     click.echo(f"Reference network on the {dataset} data set (m = {m}), {activation} hidden "
                f"layer, {iterations} iterations, learning rate {learning_rate}")
     click.echo(format_table(runs))
-
-
-DEFAULT_GRADEBOOK = "shallow_gradebook.db"
 
 
 @main.command()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-DEFAULT_GRADEBOOK = "shallow_gradebook.db"
+from . import DEFAULT_GRADEBOOK
 
 
 @click.command()
