@@ -16,7 +16,7 @@ from autograder.authoring import review_cells, sync_review_cells
 from autograder.grade import Submission, grade_submission
 from autograder.rubric import exercises_for, review_questions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ASSIGNMENTS = ["activations", "planar_classifier"]
 SOURCES = {name: ROOT / "solutions" / name / f"{name}.ipynb" for name in ASSIGNMENTS}

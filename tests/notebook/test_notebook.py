@@ -23,7 +23,7 @@ from autograder.notebook import (
 )
 
 MB = 1024 * 1024
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from autograder.grade import find_submissions, grade_many
 from autograder.rubric import exercises_for, review_questions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "examples" / "course"
 
 

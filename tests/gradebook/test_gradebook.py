@@ -18,7 +18,7 @@ from autograder.gradebook import SCHEMA_VERSION, Gradebook, GradebookError
 from autograder.result import SubmissionResult
 from autograder.result import TestResult as Case  # not collected as a test class
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_result(student="alice", assignment="week3", *, scores=(1.0, 0.5, 2.0), sha="a" * 64,

@@ -42,7 +42,7 @@ from autograder.rubric import oracle
 from autograder.sandbox import Limits, Sandbox, detect_layers
 from notebooks import CORRECT, write_notebook
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 1.0  # each exercise's budget in these tests
 LOAD_TIMEOUT = 3.0  # the budget for loading a notebook's definitions
 MARGIN = 4.0  # the rest of the batch: the correct student after the attack, fresh children
@@ -350,7 +350,7 @@ def test_attack(combo, entry_id, tmp_path):
     shutil.copytree(combo.results, results)
     alice_results = results / "alice" / "all" / "results.json"
     alice_before = _rows(db, "alice")
-    source_text = (Path(__file__).parent / "adversarial" / entry.source).read_text() \
+    source_text = (Path(__file__).resolve().parents[1] / "adversarial" / entry.source).read_text() \
         if entry.source else ""
     listener = Listener() if "ADV_PORT" in source_text else None
     tokens = {
