@@ -50,169 +50,186 @@ def train(dataset, hidden_sizes, iterations, activation, learning_rate):
     click.echo(format_table(runs))
 
 
+def _fail(exc):
+    raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--student", help="Student id (default: from the path).")
-@click.option("--assignment", help="Assignment name (default: from the path or the notebook).")
-@click.option("--gradebook", default=DEFAULT_GRADEBOOK, show_default=True, type=click.Path(),
-              help="SQLite gradebook that keeps every attempt.")
+@click.option("--student", help="Student id, for files outside nbgrader's layout.")
+@click.option("--assignment", help="Assignment (default: from the layout, else the notebook).")
+@click.option("--gradebook", default=DEFAULT_GRADEBOOK, show_default=True,
+              help="Gradebook: a SQLite file, or a postgresql:// URL.")
 @click.option("--no-gradebook", is_flag=True, help="Do not record the results.")
 @click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(min=1),
               help="Submissions graded in parallel.")
 @click.option("--resume", is_flag=True,
               help="Skip submissions already graded unchanged (same file, version and seed).")
-@click.option("--seed", default=0, show_default=True, type=int,
-              help="Seed of the test cases; the same seed always gives the same result.")
+@click.option("--seed", type=int, help="One set of hidden cases for everybody (default: each "
+                                       "student's own, from the course secret).")
 @click.option("--format", "fmt", default="text", show_default=True,
               type=click.Choice(["text", "json"]),
               help="json: print Gradescope results.json (a list for several submissions).")
 @click.option("--results-dir", type=click.Path(file_okay=False),
               help="Also write <student>/<assignment>/results.json here for each submission.")
 @click.option("--timeout", type=click.FloatRange(min=0.1),
-              help="Cap on each exercise's time budget in seconds (the rubric sets each one).")
+              help="Cap on each exercise's time budget in seconds (the course sets each one).")
+@click.option("--course", type=click.Path(file_okay=False),
+              help="Course folder (default: the nearest with nbgrader_config.py or shallow.yaml).")
+@click.option("--version", "version_", help="Grade every notebook as this assignment version.")
+@click.option("--review", default="auto", show_default=True,
+              type=click.Choice(["auto", "count", "skip"]),
+              help="Review questions: count them when the notebook has them (auto), always, "
+                   "or never.")
 def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, seed, fmt,
-          results_dir, timeout):
+          results_dir, timeout, course, version_, review):
     """Grade notebooks (.ipynb), .py files or folders of them.
 
-    A folder may be nbgrader's submitted/<student>/<assignment>/ layout or a flat folder of
-    <student>.ipynb files. One bad notebook never stops the batch.
+    A folder may be a course (nbgrader's submitted/<student>/<assignment>/), its submitted
+    folder, one student's folder, one submission folder, or a flat folder of <student>.ipynb.
+    One bad notebook never stops the batch. Exit status 2 when a path was refused.
     """
     import json
     import sys
 
-    from .grade import SubmissionError, default_sandbox, find_submissions, grade_many
+    from .commands import CommandError, grade_paths
+    from .reports.text import batch_summary, feedback_text, summary_line
+    from .safety import terminal
 
-    sandbox = default_sandbox()
-    sandbox.warm()  # the zygote starts while the rest of the grader loads
-    from .gradebook import GradebookError
-    from .report_text import feedback_text, summary_line
-
-    try:
-        submissions = find_submissions(paths, student=student, assignment=assignment)
-    except SubmissionError as exc:
-        raise click.ClickException(str(exc)) from None
-    if not submissions:
-        raise click.ClickException(f"no notebooks found in {', '.join(paths)}")
-
-    single = len(submissions) == 1
     quiet = fmt == "json"
-    skipped = []
     bar = None
-    if not single and not quiet:
-        bar = click.progressbar(length=len(submissions), label="grading", show_eta=True,
-                                show_pos=True, file=sys.stderr)
-        bar.__enter__()
 
     def on_result(kind, item):
-        if kind == "skipped":
-            skipped.append(item)
-        if results_dir and kind == "graded":
-            _write_results_json(results_dir, item)
         if bar is not None:
             bar.update(1)
 
     try:
-        results = grade_many(submissions, gradebook=None if no_gradebook else gradebook,
-                             jobs=jobs, seed=seed, resume=resume, on_result=on_result,
-                             timeout=timeout)
-    except GradebookError as exc:
-        raise click.ClickException(str(exc)) from None
+        if not quiet and len(paths) == 1 and _many(paths[0]):
+            bar = click.progressbar(length=_count(paths[0]), label="grading", show_eta=True,
+                                    show_pos=True, file=sys.stderr)
+            bar.__enter__()
+        run = grade_paths(paths, student=student, assignment=assignment,
+                          gradebook=None if no_gradebook else gradebook, jobs=jobs,
+                          resume=resume, seed=seed, timeout=timeout, course=course,
+                          version=version_, review=review, on_result=on_result,
+                          results_dir=results_dir)
+    except CommandError as exc:
+        _fail(exc)
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.__exit__(None, None, None)
         click.echo("interrupted: every result shown as graded is recorded; run again with "
                    "--resume to finish", err=True)
         sys.exit(130)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-
-    order = {s.path: i for i, s in enumerate(submissions)}
-    results.sort(key=lambda r: order.get(r.path, 0))
+    for problem in run.problems:
+        click.echo(f"refused: {terminal(problem)}", err=True)
+    for note in run.notes:
+        click.echo(f"note: {terminal(note)}", err=True)
+    results = run.results
     if quiet:
         payload = [r.to_gradescope() for r in results]
-        click.echo(json.dumps(payload[0] if single and payload else payload, indent=1))
-        return
-    if single and results:
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=1))
+    elif len(results) == 1 and not run.skipped:
         click.echo(feedback_text(results[0]))
     else:
         for result in results:
             click.echo(summary_line(result))
-        if results:
-            mean = sum(r.score for r in results) / len(results)
-            click.echo(f"{len(results)} graded, {len(skipped)} skipped (unchanged), "
-                       f"mean score {mean:.4g}")
-        else:
-            click.echo(f"0 graded, {len(skipped)} skipped (unchanged)")
-    for missing in sandbox.missing:  # a weaker sandbox is said out loud, never silently used
+        click.echo(batch_summary(results, len(run.skipped)))
+    for missing in run.missing_layers:  # a weaker sandbox is said out loud, never silently
         click.echo(f"warning: isolation layer unavailable: {missing}", err=True)
-    if not no_gradebook:
+    if not no_gradebook and results:
         click.echo(f"recorded in {gradebook}", err=True)
+    if run.problems:
+        sys.exit(2)
 
 
-def _write_results_json(results_dir, result):
-    import json
-    from pathlib import Path
+def _many(path):
+    import os
 
-    folder = Path(results_dir) / (result.student or "unknown") / (result.assignment or "all")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "results.json").write_text(json.dumps(result.to_gradescope(), indent=1))
+    return os.path.isdir(path)
+
+
+def _count(path):
+    import os
+
+    total = 0
+    for _, _, files in os.walk(path):
+        total += sum(1 for f in files if f.endswith((".ipynb", ".py")))
+    return max(total, 1)
 
 
 @main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False))
 @click.option("--assignment", help="Assignment name (default: from the notebook).")
-def check(notebook, assignment):
+@click.option("--course", type=click.Path(file_okay=False), help="Course folder.")
+def check(notebook, assignment, course):
     """Check your notebook against the visible test cases (nothing is recorded).
 
     Exits with status 1 when a visible case fails.
     """
-    from .grade import SubmissionError, default_sandbox, find_submissions, grade_submission
-
-    default_sandbox().warm()
-    from .report_text import feedback_text
+    from .commands import CommandError, check_notebook
+    from .reports.text import feedback_text
 
     try:
-        submission = find_submissions([notebook], student="you", assignment=assignment)[0]
-    except (SubmissionError, IndexError):
-        raise click.ClickException(f"{notebook}: no notebook to check") from None
-    result = grade_submission(submission, visible_only=True)
+        result = check_notebook(notebook, assignment=assignment, course=course)
+    except CommandError as exc:
+        _fail(exc)
     click.echo(feedback_text(result))
-    passed = sum(t.status == "passed" for t in result.tests)
-    click.echo(f"{passed} of {len(result.tests)} visible cases pass. Hidden cases with other "
+    passed = sum(c.passed for c in result.cases)
+    click.echo(f"{passed} of {len(result.cases)} visible checks pass. Hidden cases with other "
                f"shapes decide the grade.")
-    if passed < len(result.tests):
+    if passed < len(result.cases) or result.status != "graded":
         raise SystemExit(1)
 
 
 @main.command()
 @click.option("--gradebook", default=DEFAULT_GRADEBOOK, show_default=True,
-              type=click.Path(dir_okay=False))
+              help="Gradebook: a SQLite file, or a postgresql:// URL.")
 @click.option("--assignment", help="Assignment to export (default: every one, one file each).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="CSV file (default: grades-<assignment>.csv).")
-def export(gradebook, assignment, output):
-    """Write a CSV: a row per student (latest attempt), a column per exercise, the total."""
-    import os
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="Students (one id a line, or nbgrader's CSV): adds missing ones and names.")
+@click.option("--course", type=click.Path(file_okay=False), help="Course folder (due dates, "
+              "late policy in shallow.yaml).")
+def export(gradebook, assignment, output, roster, course):
+    """Write a CSV per assignment in nbgrader export's columns, then status and exercises."""
+    from .commands import CommandError, export_grades
 
-    from .gradebook import Gradebook, GradebookError
-
-    if not os.path.exists(gradebook):
-        raise click.ClickException(f"{gradebook}: no such gradebook (grade something first)")
     try:
-        with Gradebook(gradebook) as book:
-            names = [assignment] if assignment else book.assignments()
-            if not names:
-                raise click.ClickException(f"{gradebook}: the gradebook is empty")
-            if output and len(names) > 1:
-                raise click.ClickException("--output needs --assignment when the gradebook "
-                                           f"holds several assignments ({', '.join(names)})")
-            for name in names:
-                target = output or f"grades-{name}.csv"
-                rows = book.export_csv(target, name)
-                click.echo(f"{target}: {rows} student(s)")
-    except GradebookError as exc:
-        raise click.ClickException(str(exc)) from None
+        written = export_grades(gradebook, assignment=assignment, output=output, roster=roster,
+                                course=course)
+    except CommandError as exc:
+        _fail(exc)
+    for target, rows in written:
+        click.echo(f"{target}: {rows} student(s)")
+
+
+@main.command()
+@click.argument("student")
+@click.argument("assignment")
+@click.argument("exercise")
+@click.argument("points")
+@click.option("--reason", required=True, help="Why (kept with the grade, shown to the student).")
+@click.option("--author", help="Who (default: $USER).")
+@click.option("--gradebook", default=DEFAULT_GRADEBOOK, show_default=True)
+@click.option("--course", type=click.Path(file_okay=False), help="Course folder.")
+def override(student, assignment, exercise, points, reason, author, gradebook, course):
+    """Set the points of one exercise or review question by hand, with a reason.
+
+    Recorded as a manual grade of its own: export, report and feedback show it, and a later
+    regrade does not erase it.
+    """
+    from .commands import CommandError
+    from .commands import override as do_override
+
+    try:
+        number = do_override(gradebook, student, assignment, exercise, points, reason=reason,
+                             author=author, course=course)
+    except CommandError as exc:
+        _fail(exc)
+    click.echo(f"override {number}: {student}/{assignment} {exercise} = {points} ({reason})")
 
 
 @main.command()

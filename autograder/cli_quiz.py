@@ -1,7 +1,8 @@
 """``shallow quiz``: the review questions' commands (validate, run, grade, export).
 
 A click group attached to the ``shallow`` group in ``cli.py``. Like ``cli.py``, this module
-imports only click; each command imports what it needs when it runs.
+imports only click; each command imports what it needs when it runs, and is a thin wrapper over
+functions of the ``quizzes`` package.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import click
 
 from . import DEFAULT_GRADEBOOK
 
-# -- review questions ---------------------------------------------------------------------
 
 @click.group()
 def quiz():
@@ -28,13 +28,12 @@ def _bank_or_exit(path):
         raise SystemExit(1) from None
 
 
-def _record_quiz(gradebook, student, assignment, result):
+def _record_quiz(gradebook, student, assignment, bank_id, answers):
     from .gradebook import Gradebook, GradebookError
 
     try:
         with Gradebook(gradebook) as book:
-            book.record_quiz(student, assignment, result.bank,
-                             [a.as_dict() for a in result.answers])
+            book.record_quiz(student, assignment, bank_id, [a.as_dict() for a in answers])
     except GradebookError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -55,39 +54,66 @@ def quiz_validate(banks):
         else:
             from quizzes.bank import load_bank
 
-            click.echo(f"{path}: ok, {len(load_bank(path).questions)} questions")
+            bank = load_bank(path)
+            copy = ", student copy" if bank.student_copy else ""
+            click.echo(f"{path}: ok, {len(bank.questions)} questions, version "
+                       f"{bank.version}{copy}")
     if failed:
         raise SystemExit(1)
 
 
 @quiz.command("run")
 @click.argument("bank", required=False, type=click.Path())
-@click.option("--student", default="", help="Your id: picks your variant, records your result.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--student", default="", help="Your id as the course knows it: picks your "
+              "variant of parametric questions.")
+@click.option("--seed", type=int, help="Variant seed (default: the bank's course seed); "
+              "other seeds are for practice: graded answers use the course seed.")
 @click.option("--tag", "tags", multiple=True, help="Only questions with this tag (repeatable).")
 @click.option("--count", type=click.IntRange(min=1), help="Ask at most this many questions.")
 @click.option("--shuffle", is_flag=True, help="Ask in a random (seeded) order.")
+@click.option("--out", "-o", "out", type=click.Path(dir_okay=False),
+              help="Result file to hand in (default: quiz-<bank>.yaml here).")
+@click.option("--no-save", is_flag=True, help="Write no result file.")
 @click.option("--gradebook", default=DEFAULT_GRADEBOOK, show_default=True, type=click.Path())
 @click.option("--assignment", help="Gradebook assignment for the result (default: the bank).")
-def quiz_run(bank, student, seed, tags, count, shuffle, gradebook, assignment):
+def quiz_run(bank, student, seed, tags, count, shuffle, out, no_save, gradebook, assignment):
     """Drill the review questions in the terminal, with feedback after each answer.
 
-    Ctrl-C stops with the partial score. With --student the result goes into the gradebook.
+    Ctrl-C stops with the partial result. The answers are written to a result file to hand in
+    (quiz-<bank>.yaml). With --student, the answers checked here go into the gradebook.
     """
+    from quizzes.rendering import terminal_width, wrap
+    from quizzes.results import result_file_name, write_result
     from quizzes.runner import run_quiz, select_questions, summary
 
+    def say(text):
+        click.echo(wrap(text, terminal_width()))
+
     loaded = _bank_or_exit(bank)
+    seed = loaded.seed if seed is None else seed
     questions = select_questions(loaded, tags=tags, count=count, shuffle=shuffle, seed=seed,
                                  student=student)
     if not questions:
         raise click.ClickException(f"no questions with tag {', '.join(tags)}")
-    click.echo(f"{loaded.title}: {len(questions)} question(s). Type 'skip' to skip one; "
-               f"Ctrl-C stops.")
-    result = run_quiz(loaded, questions, student=student, seed=seed,
-                      read=_prompt_reader(), write=click.echo)
-    click.echo(summary(result))
-    if student and result.answers:
-        _record_quiz(gradebook, student, assignment or loaded.id, result)
+    if loaded.student_copy and not student and any(q.parametric and not q.practice
+                                                   for q in questions):
+        raise click.ClickException("give --student (your id in the course): the numbers of "
+                                   "your parametric questions, and their grading, depend on it")
+    say(f"{loaded.title}: {len(questions)} question(s). Type 'skip' to skip one; Ctrl-C stops.")
+    result = run_quiz(loaded, questions, student=student, seed=seed, read=_prompt_reader(),
+                      write=click.echo)
+    say(summary(result))
+    if result.answers and not no_save:
+        path = out or result_file_name(loaded.id)
+        try:
+            write_result(result, path)
+        except OSError as exc:
+            raise click.ClickException(f"{path}: cannot write the result file "
+                                       f"({exc.strerror or exc})") from None
+        say(f"Answers saved in {path}: hand this file in with your work.")
+    checked = [a for a in result.answers if a.checked]
+    if student and checked:
+        _record_quiz(gradebook, student, assignment or loaded.id, loaded.id, checked)
 
 
 def _prompt_reader():
@@ -105,63 +131,108 @@ def _prompt_reader():
 
 
 @quiz.command("grade")
-@click.argument("answers", type=click.Path(exists=True, dir_okay=False))
-@click.option("--bank", type=click.Path(), help="Bank file (default: the bundled bank).")
-@click.option("--student", help="Student id (default: the file's 'student' or its name).")
-@click.option("--seed", type=int, help="Variant seed (default: the file's 'seed' or 0).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--bank", type=click.Path(), help="The instructor's bank (default: the bundled).")
+@click.option("--student", help="Whose file it is (one file); default: nbgrader's "
+              "submitted/<student>/<assignment>/ folder, else the file's name.")
+@click.option("--seed", type=int, help="The course seed (default: the bank's).")
 @click.option("--gradebook", default=DEFAULT_GRADEBOOK, show_default=True, type=click.Path())
-@click.option("--no-gradebook", is_flag=True, help="Do not record the result.")
-@click.option("--assignment", help="Gradebook assignment for the result (default: the bank).")
-def quiz_grade(answers, bank, student, seed, gradebook, no_gradebook, assignment):
-    """Grade an answers file (YAML or JSON): {student, seed, answers: {question_id: answer}}."""
-    from pathlib import Path
+@click.option("--no-gradebook", is_flag=True, help="Do not record the results.")
+@click.option("--assignment", help="Gradebook assignment (default: nbgrader's folder, or the "
+              "bank).")
+def quiz_grade(paths, bank, student, seed, gradebook, no_gradebook, assignment):
+    """Re-grade result files (quiz-<bank>.yaml) or answers files, or folders of them.
 
-    import yaml
+    Only the answers are read: scores in a file are ignored, the student comes from --student or
+    the file's place, and parametric numbers are the student's own (course seed).
+    """
+    from quizzes.results import ResultFileError, find_result_files, grade_file
+    from quizzes.runner import summary
 
-    from quizzes.runner import grade_answers, summary
-
-    try:
-        data = yaml.safe_load(Path(answers).read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{answers}: not a YAML or JSON answers file "
-                                   f"({str(exc).splitlines()[0]})") from None
-    if not isinstance(data, dict):
-        raise click.ClickException(f"{answers}: expected a mapping of question ids to answers")
-    mapping = data.get("answers", data) if isinstance(data.get("answers"), dict) else data
-    mapping = {str(k): v for k, v in mapping.items() if k not in ("student", "seed", "answers")}
-    student = student or str(data.get("student") or Path(answers).stem)
-    seed = seed if seed is not None else int(data.get("seed") or 0)
     loaded = _bank_or_exit(bank)
-    result = grade_answers(loaded, mapping, student=student, seed=seed)
-    for problem in result.problems:
-        click.echo(f"{answers}: {problem}", err=True)
-    for answer in result.answers:
-        mark = "ok " if answer.correct else "-- "
-        click.echo(f"{mark}{answer.question_id}: {answer.answer!s}"
-                   + (f"  ({answer.feedback})" if answer.feedback and not answer.correct else ""))
-    click.echo(summary(result))
-    if not no_gradebook and result.answers:
-        _record_quiz(gradebook, student, assignment or loaded.id, result)
+    if loaded.student_copy:
+        raise click.ClickException(f"{loaded.path}: a student copy holds no answers; grade "
+                                   f"with the instructor's bank (--bank)")
+    try:
+        files = find_result_files(paths)
+    except ResultFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not files:
+        raise click.ClickException(f"no answers files in {', '.join(paths)}")
+    if student and len(files) > 1:
+        raise click.ClickException(f"--student names one student, but {len(files)} files "
+                                   f"were given")
+    failed = 0
+    for path in files:
+        try:
+            graded = grade_file(loaded, path, student=student, seed=seed)
+        except ResultFileError as exc:
+            click.echo(str(exc), err=True)
+            failed += 1
+            continue
+        for note in graded.notes:
+            click.echo(note, err=True)
+        result = graded.result
+        if len(files) == 1:
+            for answer in result.answers:
+                mark = "ok " if answer.correct else "-- "
+                click.echo(f"{mark}{answer.question_id}: {answer.answer!s}"
+                           + (f"  ({answer.feedback})" if answer.feedback and not answer.correct
+                              else ""))
+        click.echo(f"{path}: {graded.student}: {summary(result)}")
+        if not no_gradebook and result.answers:
+            _record_quiz(gradebook, graded.student, assignment or graded.assignment or loaded.id,
+                         loaded.id, result.answers)
+    if failed:
+        click.echo(f"{failed} of {len(files)} file(s) could not be graded", err=True)
+        raise SystemExit(1)
 
 
 @quiz.command("export")
 @click.argument("bank", required=False, type=click.Path())
 @click.option("--format", "fmt", default="gift", show_default=True,
-              type=click.Choice(["gift", "text2qti"]),
-              help="gift: Moodle; text2qti: text for the text2qti tool (QTI for Canvas).")
+              type=click.Choice(["gift", "text2qti", "student"]),
+              help="gift: Moodle; text2qti: text for the text2qti tool (QTI for Canvas); "
+                   "student: the student copy (no answers of graded questions).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="File (default: stdout).")
 @click.option("--variants", default=3, show_default=True, type=click.IntRange(min=1),
               help="Fixed variants exported for each parametric question.")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", type=int, help="Seed of the exported variants (default: the bank's).")
 def quiz_export(bank, fmt, output, variants, seed):
-    """Export the bank for an LMS."""
-    from quizzes.export import to_gift, to_text2qti
-
+    """Export the bank for an LMS, or as the student copy."""
     loaded = _bank_or_exit(bank)
-    text = (to_gift if fmt == "gift" else to_text2qti)(loaded, variants=variants, seed=seed)
+    if fmt == "student":
+        import json
+
+        from quizzes.student import student_bank, write_student_bank
+
+        if output:
+            try:
+                write_student_bank(loaded, output)
+            except OSError as exc:
+                raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") \
+                    from None
+            click.echo(f"{output}: student copy of {loaded.id}", err=True)
+        else:
+            click.echo(json.dumps(student_bank(loaded), indent=2, ensure_ascii=False))
+        return
+    from quizzes.export import ExportError, to_gift, to_text2qti
+
+    def warn(text):
+        click.echo(f"warning: {text}", err=True)
+
+    try:
+        text = (to_gift if fmt == "gift" else to_text2qti)(loaded, variants=variants, seed=seed,
+                                                           warn=warn)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from None
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise click.ClickException(f"{output}: cannot write ({exc.strerror or exc})") \
+                from None
         click.echo(f"{output}: {fmt}, from {len(loaded.questions)} questions", err=True)
     else:
         click.echo(text)

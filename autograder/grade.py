@@ -1,112 +1,77 @@
-"""Grade one submission, or a whole class: notebook -> sandboxed child -> rubric -> result.
+"""Grade one submission: notebook -> isolated children -> the course's checks -> a result.
 
-This is the natural way through the house:
+The natural way through the house:
 
-1. ``notebook.read_submission`` parses the file as JSON (no kernel) and keeps its definitions;
-2. the rubric's seeded cases become calls, run by ``sandbox.Sandbox`` in an isolated child;
-3. the parent computes every expected value with ``shallow_ref`` and checks each returned value;
-4. ``diagnose`` names the classic mistake behind a failed case, with a hint;
-5. the ``SubmissionResult`` goes to the gradebook, ``results.json`` and the terminal.
+1. ``notebook.read_submission`` reads the file as JSON (no kernel) and keeps its definitions;
+2. the course gives the assignment's exercises and this student's cases (hidden ones from the
+   student's own seed), with their expected values and stand-in traces;
+3. ``isolation.Sandbox`` loads the definitions in one child (which reports the review answers)
+   and runs each exercise's calls in a fresh child of its own;
+4. each returned value is compared with the expected one (``course.compare``) and a failed case
+   is diagnosed (``course.diagnose``);
+5. the structured ``SubmissionResult`` goes to the gradebook, ``results.json`` and the views.
+
+``batch.py`` grades many submissions with worker processes.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import os
+import marshal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
-from pathlib import Path
 
 from . import __version__
-from .result import SubmissionResult, TestResult
+from .results import CaseResult, MistakeNote, SubmissionResult
 
 SUFFIXES = (".ipynb", ".py")
 
 
 @dataclass(frozen=True)
 class Submission:
-    """One file to grade, with who submitted it and for which assignment (None: guess)."""
+    """One file to grade, with who submitted it, for which assignment, and when."""
 
     path: str
     student: str
-    assignment: str | None = None
+    assignment: str | None = None  # None: guess from the notebook's definitions
+    submitted_at: str = ""  # ISO 8601 UTC
+    submitted_at_source: str = ""  # "timestamp.txt", "file mtime", "command line"
+    ignored: tuple = ()  # other files of the submission folder, listed, never graded
 
 
-class SubmissionError(Exception):
-    """A path that cannot be turned into submissions (one line, names the path)."""
+@dataclass(frozen=True)
+class Options:
+    """How a batch is graded (the same for every submission in it)."""
+
+    seed: int | None = None  # one set of cases for everybody; None: per student (secret)
+    secret: bytes | None = None  # the course secret (see seeds.py)
+    visible_only: bool = False  # `shallow check`: the visible cases only
+    timeout: float | None = None  # cap on every exercise's budget (seconds)
+    version: str | None = None  # pin the assignment version for the whole batch
+    review: str = "auto"  # review questions: "auto" (if the notebook has them), "count", "skip"
+    course_root: str | None = None  # where the instructor's exercise files live
 
 
-# -- finding submissions ----------------------------------------------------------------------
+@dataclass
+class Plan:
+    """What one submission is graded on."""
 
-def find_submissions(paths, *, student=None, assignment=None):
-    """Expand files and folders into Submissions.
-
-    A file is one submission; its student is ``student``, the student folder of nbgrader's layout
-    (``submitted/<student>/<assignment>/file.ipynb``) or the file's stem. A folder is searched
-    for notebooks: nbgrader's ``submitted/<student>/<assignment>/*.ipynb`` layout (given the course
-    folder, its ``submitted`` folder or any folder laid out like it), ``<student>/*.ipynb``, or a
-    flat folder of ``<student>.ipynb``.
-    """
-    from .rubric import ASSIGNMENTS
-
-    found = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_file() or not path.exists():
-            if not path.exists():
-                raise SubmissionError(f"{raw}: no such file or folder")
-            who, which = path.stem, _assignment_from_name(path, ASSIGNMENTS)
-            if len(path.parts) >= 4 and path.parts[-4] == "submitted":  # nbgrader's layout
-                who, which = path.parts[-3], path.parts[-2]
-            found.append(Submission(str(path), student or who, assignment or which))
-            continue
-        root = path / "submitted" if (path / "submitted").is_dir() else path
-        for notebook in sorted(root.rglob("*.ipynb")):
-            parts = notebook.relative_to(root).parts
-            if any(p.startswith(".") for p in parts):  # .ipynb_checkpoints and the like
-                continue
-            if len(parts) >= 3:
-                who, which = parts[-3], parts[-2]
-            elif len(parts) == 2:
-                who, which = parts[0], None
-            else:
-                who, which = notebook.stem, None
-            found.append(Submission(str(notebook), student or who,
-                                    assignment or which
-                                    or _assignment_from_name(notebook, ASSIGNMENTS)))
-    return found
+    assignment: object
+    version: str | None
+    seed: int
+    seed_source: str
+    exercises: list = field(default_factory=list)  # [(Exercise, [GradedCase])]
+    questions: list = field(default_factory=list)
+    review_policy: str = "counted"
 
 
-def _assignment_from_name(path, assignments):
-    for candidate in (path.parent.name, path.stem):
-        if candidate in assignments:
-            return candidate
-    return None
-
-
-# -- grading one --------------------------------------------------------------------------------
-
-@lru_cache(maxsize=64)
-def expected_cases(assignment, seed, visible_only):
-    """[(exercise, [(case, expected)])] for an assignment: computed once per process."""
-    from .rubric import exercises_for
-
-    table = []
-    for exercise in exercises_for(assignment):
-        cases = exercise.cases(seed)
-        if visible_only:
-            cases = [c for c in cases if c.visible]
-        table.append((exercise, [(case, exercise.expected(case)) for case in cases]))
-    return tuple(table)
-
-
-def _now():
+def now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def file_sha256(path):
+def file_sha256(path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -121,245 +86,300 @@ def default_sandbox():
     """One Sandbox per process (layer detection runs once)."""
     global _SANDBOX
     if _SANDBOX is None:
-        from .sandbox import Sandbox
+        from .isolation.sandbox import Sandbox
 
-        _SANDBOX = Sandbox(oracle=_oracle)
+        _SANDBOX = Sandbox()
     return _SANDBOX
 
 
-def _oracle(*args):
-    from .rubric import oracle  # imported on first use: the sandbox starts before numpy loads
+def seed_for(options: Options, student: str, assignment: str) -> tuple[int, str]:
+    if options.seed is not None:
+        return int(options.seed), "fixed"
+    if options.secret is None:
+        return 0, "fixed"
+    from .seeds import student_seed
 
-    return oracle(*args)
-
-
-def rubric_for(submission, source):
-    """The rubric to apply: the assignment's own when its name is known, else the one whose
-    functions the notebook defines (an nbgrader course may call its folder "week3")."""
-    from .rubric import ASSIGNMENTS, guess_assignment
-
-    if submission.assignment in ASSIGNMENTS:
-        return submission.assignment
-    return guess_assignment(source.defined) if source is not None else "all"
+    return student_seed(options.secret, student, assignment), "course-secret"
 
 
-def grade_submission(submission, *, seed=0, visible_only=False, sandbox=None, timeout=None):
-    """Grade one Submission and return its SubmissionResult. Never raises for a bad file.
+def _course(options):
+    from .course import default_course
 
-    ``timeout`` caps every exercise's time budget (seconds); the rubric sets each budget.
-    """
+    return default_course(options.course_root)
+
+
+def plan_for(submission, source, options, course) -> Plan:
+    """The assignment, version, seed, cases and review questions a submission is graded on."""
+    from .course import review
+
+    name = submission.assignment
+    if name is None:
+        name = course.guess_assignment(source.defined if source is not None else {}) or \
+            next(iter(course.assignments))
+    assignment = course.assignment(name)
+    version = options.version
+    seed, seed_source = seed_for(options, submission.student, assignment.name)
+    plan = Plan(assignment, version, seed, seed_source)
+    for exercise in course.exercises_for(assignment.name, version):
+        plan.exercises.append((exercise, course.graded_cases(
+            exercise, seed, visible_only=options.visible_only, version=version)))
+    questions = review.questions(assignment)
+    has_answers = source is not None and any(q.variable in source.defined for q in questions)
+    if options.review == "skip" or (options.review == "auto" and source is not None
+                                    and not has_answers):
+        plan.review_policy = "not-in-notebook"
+    else:
+        plan.questions = questions
+    return plan
+
+
+def compile_chunks(chunks):
+    """Each cell's kept statements, compiled here once (the children exec them as they are)."""
+    import ast
+
+    out = []
+    for chunk in chunks:
+        label = f"<cell {chunk.cell}>"
+        try:
+            tree = ast.parse(chunk.source, filename=label)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        statements = []
+        for statement in tree.body:
+            try:
+                code = compile(ast.Module([statement], []), label, "exec")
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            statements.append({"marshal": base64.b64encode(marshal.dumps(code)).decode()})
+        out.append([chunk.cell, statements])
+    return out
+
+
+def call_text(exercise, case):
+    """'forward_propagation(X=array(2, 3), parameters={W1: (4, 2), ...})': shapes only."""
+    from .course.compare import describe
+
+    names = (*exercise.args, *exercise.optional)
+    parts = [f"{names[i] if i < len(names) else f'arg{i}'}={describe(a)}"
+             for i, a in enumerate(case.args)]
+    parts += [f"{k}={describe(v)}" for k, v in case.kwargs.items()]
+    seed = f" after np.random.seed({case.seed})" if case.seed is not None else ""
+    return f"{exercise.name}({', '.join(parts)}){seed}"
+
+
+def _jobs(plan, source, options, course):
+    from .course.standins import Standins
+    from .isolation import wire
+    from .isolation.sandbox import ExerciseJob, Limits
+
+    jobs = []
+    for exercise, graded in plan.exercises:
+        if exercise.name not in source.defined or not graded:
+            continue
+        budget = min(exercise.budget_s, options.timeout or exercise.budget_s)
+        calls = [{"op": "call", "id": g.case.id, "function": exercise.name,
+                  "args": [wire.encode(a) for a in g.case.args],
+                  "kwargs": {k: wire.encode(v) for k, v in g.case.kwargs.items()},
+                  "seed": g.case.seed, "mutation": exercise.mutation_check} for g in graded]
+        standins = tuple(d for d in exercise.depends if d in course.exercises)
+        random = tuple(d for d in standins if course.exercises[d].random)
+        jobs.append(ExerciseJob(exercise.name, calls, budget or Limits.exercise_s, standins,
+                                random, Standins(course, graded, plan.version)))
+    return jobs
+
+
+def grade_submission(submission, options=Options(), *, sandbox=None) -> SubmissionResult:
+    """Grade one Submission and return its SubmissionResult. Never raises for a bad file."""
+    from .course import review
     from .notebook import NotebookError, read_submission
-    from .rubric import EXERCISES, answer_variables, review_questions
 
     start = time.perf_counter()
     sandbox = sandbox or default_sandbox()
     sandbox.warm()  # the zygote imports numpy while this process reads the notebook
+    course = _course(options)
     result = SubmissionResult(
-        student=submission.student, assignment=submission.assignment or "", path=submission.path,
-        sha256="", score=0.0, max_score=0.0, seed=seed, graded_at=_now(),
-        grader_version=__version__, layers=list(sandbox.layers))
-
+        student=submission.student, assignment=submission.assignment or "",
+        path=submission.path, submitted_at=submission.submitted_at,
+        submitted_at_source=submission.submitted_at_source, ignored=list(submission.ignored),
+        graded_at=now_utc(), grader_version=__version__, layers=list(sandbox.layers))
+    graded_names = frozenset(course.exercises) | review.answer_variables()
     try:
-        source = read_submission(submission.path,
-                                 graded_names=frozenset(EXERCISES) | answer_variables())
-        failure = None
+        source = read_submission(submission.path, graded_names=graded_names)
         result.sha256 = source.sha256
         result.errors += [f"{submission.path}: {p}" for p in source.problems]
     except NotebookError as exc:
-        source, failure = None, str(exc)
-        result.errors.append(failure)
+        source = None
+        result.status, result.reason = "unreadable", str(exc)
         try:
             result.sha256 = file_sha256(submission.path)
         except OSError:
             pass
 
-    rubric_name = rubric_for(submission, source)
-    result.assignment = submission.assignment or rubric_name
-    table = expected_cases(rubric_name, seed, visible_only)
-    questions = review_questions(rubric_name)
+    plan = plan_for(submission, source, options, course)
+    result.assignment = plan.assignment.name
+    result.seed, result.seed_source = plan.seed, plan.seed_source
+    result.version = plan.version or plan.assignment.versions[0].name \
+        if plan.assignment.versions else plan.version or ""
+    result.review_policy = plan.review_policy
+    if plan.review_policy != "counted":
+        result.notes.append("review questions: not part of this notebook (the score is out of "
+                            "the code exercises only)")
 
-    outcomes = {}
+    run = None
     if source is not None:
-        calls, budgets = _calls(table, questions, source.defined, timeout)
-        if calls:
-            run = sandbox.run([(c.cell, c.source) for c in source.chunks], calls, budgets)
-            outcomes = run.calls
-            result.layers = run.layers
-            result.errors += [f"{submission.path}: {e}" for e in run.cell_errors + run.notes]
-
-    not_graded = f"not graded: {failure}" if source is None else None
-    defined = source.defined if source is not None else {}
-    result.tests = _exercise_tests(table, outcomes, defined, not_graded) + _review_tests(
-        questions, outcomes, defined, not_graded)
-    result.score = round(sum(t.score for t in result.tests), 6)
-    result.max_score = round(sum(t.max_score for t in result.tests), 6)
+        jobs = _jobs(plan, source, options, course)
+        questions = [q.variable for q in plan.questions if q.variable in source.defined]
+        if jobs or questions:
+            run = sandbox.run(compile_chunks(source.chunks), jobs, review=questions)
+            result.layers = list(sandbox.layers)
+            result.errors += [f"{submission.path}: cell {cell}: {error}"
+                              for cell, error in run.cell_errors]
+            result.errors += [f"{submission.path}: {note}" for note in run.notes]
+        defined = {name for exercise, _ in plan.exercises for name in [exercise.name]
+                   if name in source.defined}
+        if not defined and not questions and result.status == "graded":
+            result.status = "empty"
+            other = course.guess_assignment(source.defined)
+            result.reason = f"{submission.path}: defines none of {plan.assignment.name}'s " \
+                            f"functions" + (f" (it looks like {other})" if other and
+                                            other != plan.assignment.name else "")
+    not_graded = f"not graded: {result.reason}" if source is None else None
+    for exercise, graded in plan.exercises:
+        result.cases += exercise_cases(exercise, graded, run, source, not_graded)
+    result.cases += review_cases(plan.questions, run, source, not_graded)
     result.duration_s = time.perf_counter() - start
     return result
 
 
-def _calls(table, questions, defined, timeout):
-    """The child's calls (one per case of each defined function, one per answer variable) and
-    each exercise's time budget."""
-    from .child import encode
-    from .rubric import DEPENDS
+def exercise_cases(exercise, graded, run, source, not_graded):
+    """One CaseResult per case of ``exercise``: points, problems, diagnosed mistakes."""
+    from .course.compare import summary
 
-    calls, budgets = [], {}
-    for exercise, cases in table:
-        budgets[exercise.name] = min(exercise.budget_s, timeout or exercise.budget_s)
-        if exercise.name not in defined:
-            continue
-        for case, _ in cases:
-            calls.append({
-                "id": case.id, "exercise": exercise.name, "function": exercise.name,
-                "args": [encode(a) for a in case.args],
-                "kwargs": {k: encode(v) for k, v in case.kwargs.items()},
-                "seed": case.seed, "mutation": exercise.mutation,
-                "oracles": list(DEPENDS.get(exercise.name, ())),
-            })
-    for question in questions:
-        if question.variable in defined:
-            calls.append({"id": f"review/{question.variable}", "exercise": "review",
-                          "variable": question.variable})
-    return calls, budgets
-
-
-def _exercise_tests(table, outcomes, defined, not_graded):
-    """One TestResult per case: partial credit per case, the problem, the diagnosed mistake."""
-    from .diagnose import diagnose
-    from .rubric import check
-
-    tests = []
-    for exercise, cases in table:
-        share = exercise.points / len(cases) if cases else 0.0
-        for case, expected in cases:
-            test = TestResult(
-                name=f"{exercise.name}: case {case.number}"
-                     f"{' (visible)' if case.visible else ''}",
-                exercise=exercise.name, score=0.0, max_score=share, status="failed")
-            if not_graded:
-                test.output = not_graded
-            elif exercise.name not in defined:
-                test.output = f"function {exercise.name} not found in the notebook"
-            else:
-                outcome = outcomes.get(case.id)
-                verdict = check(exercise, case, outcome, expected)
-                if verdict.passed:
-                    test.score, test.status = share, "passed"
-                    test.output = f"Called {case.call_text()}: correct"
-                else:
-                    mistake = diagnose(exercise.name, case, outcome, expected)
-                    lines = [f"Called {case.call_text()}", f"Problem: {verdict.problem}"]
-                    if mistake is not None:
-                        test.mistake = mistake.id
-                        lines += [f"Likely mistake: {mistake.title}", f"Hint: {mistake.hint}"]
-                    test.output = "\n".join(lines)
-            tests.append(test)
-    return tests
-
-
-def _review_tests(questions, outcomes, defined, not_graded):
-    """One TestResult per review question answered as a notebook variable."""
-    from .rubric import check_review
-
-    tests = []
-    for question in questions:
-        test = TestResult(name=f"review question {question.lecture}: {question.variable}",
-                          exercise=question.variable, score=0.0, max_score=question.points,
-                          status="failed")
+    share = exercise.case_points(len(graded))
+    cases = []
+    for item in graded:
+        case = item.case
+        result = CaseResult(exercise.name, "code", case.number,
+                            "visible" if case.visible else "hidden", max_points=share,
+                            call=call_text(exercise, case))
         if not_graded:
-            test.output = not_graded
-        elif question.variable not in defined:
-            test.output = f"answer variable {question.variable} not found in the notebook"
+            result.status, result.problems = "not-graded", [not_graded]
+        elif exercise.name not in source.defined:
+            result.status, result.problems = "missing", [_missing_text(exercise.name, source)]
         else:
-            passed, problem, feedback = check_review(
-                question, outcomes.get(f"review/{question.variable}"))
+            outcome = run.outcome(case.id) if run is not None else None
+            _judge(exercise, item, outcome, result)
+            if result.status == "passed":
+                result.points = share
+            elif outcome is not None and outcome.status == "ok" and \
+                    not isinstance(item.expected, (dict, tuple)):
+                result.submitted = summary(outcome.value, show_values=case.visible)
+        cases.append(result)
+    return cases
+
+
+def _missing_text(name, source):
+    broken = getattr(source, "broken_defs", {}) or {}
+    if name in broken:
+        cell = broken[name]
+        reason = (getattr(source, "unparsed", {}) or {}).get(cell, "")
+        return f"function {name} is in cell {cell}, which could not be parsed" + (
+            f": {reason}" if reason else "")
+    return f"function {name} not found in the notebook"
+
+
+def _judge(exercise, item, outcome, result):
+    """Fill ``result`` (status, problems, mistakes, expected) from one call's outcome."""
+    from .course.compare import Problem, compare, summary
+    from .course.diagnose import diagnose
+
+    case, expected = item.case, item.expected
+    if outcome is None:
+        result.status, result.problems = "crashed", ["was not run"]
+        return
+    if outcome.status != "ok":
+        result.status = {"error": "error", "timeout": "timeout"}.get(outcome.status, "crashed")
+        text = outcome.error or outcome.status
+        result.problems = [text if outcome.status != "error" or text.startswith("function ")
+                           else f"raised {text}"]
+        problems = []
+    else:
+        problems = compare(outcome.value, expected, exercise.result, rtol=exercise.rtol,
+                           atol=exercise.atol, show_values=case.visible,
+                           names=exercise.result_names)
+        if exercise.mutation_check and outcome.args_after is not None:
+            if any(compare(after, before, "", rtol=0, atol=0)
+                   for before, after in zip(case.args, outcome.args_after, strict=False)):
+                problems.append(Problem("inputs", f"{exercise.name} modified its arguments; it "
+                                        f"must return new arrays and leave its inputs "
+                                        f"unchanged", "mutation"))
+        if not problems and exercise.extra_check is not None:
+            extra = exercise.extra_check(case, outcome)
+            if extra:
+                problems.append(Problem("printed", extra, "printed"))
+        result.problems = [p.text for p in problems]
+        result.status = "failed" if problems else "passed"
+    if result.status == "passed":
+        return
+    if case.visible and result.status == "failed" and not isinstance(expected, (dict, tuple)):
+        result.expected = summary(expected, show_values=True)
+    for finding in diagnose(exercise, case, outcome, expected, problems):
+        mistake = finding.mistake
+        result.mistakes.append(MistakeNote(mistake.id, mistake.title, mistake.hint,
+                                           tuple(x for x in finding.explains if x != "*")))
+
+
+def review_cases(questions, run, source, not_graded):
+    """One CaseResult per review question answered as a notebook variable."""
+    from .course import review
+
+    cases = []
+    for question in questions:
+        result = CaseResult(question.variable, "review", 1, "visible",
+                            max_points=_fraction(question.points), question=question.id)
+        if not_graded:
+            result.status, result.problems = "not-graded", [not_graded]
+        elif question.variable not in source.defined:
+            result.status = "missing"
+            result.problems = [f"answer variable {question.variable} not found in the notebook"]
+        else:
+            values = run.review if run is not None else {}
+            present = question.variable in values
+            passed, problem, feedback = review.check(question, values.get(question.variable),
+                                                     present)
             if passed:
-                test.score, test.status = question.points, "passed"
-                test.output = f"{question.variable}: correct. {question.explanation.strip()}"
+                result.status, result.points = "passed", result.max_points
             else:
-                test.output = "\n".join(filter(None, [
-                    f"Question: {' '.join(question.prompt.split())}", f"Problem: {problem}",
-                    f"Hint: {feedback}" if feedback else ""]))
-        tests.append(test)
-    return tests
+                result.status, result.problems, result.feedback = "failed", [problem], feedback
+                if present:
+                    result.submitted = _answer_label(question, values[question.variable])
+        cases.append(result)
+    return cases
 
 
-# -- grading many -----------------------------------------------------------------------------
+def _fraction(value):
+    from .results import as_fraction
 
-def _worker_grade(submission, seed, resume_db, timeout):
-    """Runs in a worker process: returns ("skipped", submission) or ("graded", result)."""
-    if resume_db and os.path.exists(resume_db):
-        from .gradebook import Gradebook
-        from .notebook import NotebookError, read_submission
-
-        try:
-            sha = file_sha256(submission.path)
-        except OSError:
-            sha = None
-        assignment = submission.assignment
-        if assignment is None:  # the same rule as grade_submission, from the definitions
-            try:
-                assignment = rubric_for(submission, read_submission(submission.path))
-            except NotebookError:
-                assignment = "all"
-        with Gradebook(resume_db) as book:
-            if sha and book.is_graded(submission.student, assignment, sha, __version__, seed):
-                return "skipped", submission
-    try:
-        return "graded", grade_submission(submission, seed=seed, timeout=timeout)
-    except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
-        failure = f"{submission.path}: the grader failed on this submission " \
-                  f"({type(exc).__name__}: {exc}); it is recorded with no score, grade it again"
-        return "graded", SubmissionResult(
-            student=submission.student, assignment=submission.assignment or "",
-            path=submission.path, sha256="", score=0.0, max_score=0.0, errors=[failure],
-            seed=seed, graded_at=_now(), grader_version=__version__)
+    return as_fraction(value)
 
 
-def grade_many(submissions, *, gradebook=None, jobs=1, seed=0, resume=False, on_result=None,
-               timeout=None):
-    """Grade submissions with ``jobs`` worker processes, recording each result as it arrives.
-
-    Each result is committed to the gradebook (its own transaction) before the next is taken, so
-    an interrupted run loses nothing already recorded, and ``resume`` skips every submission
-    already graded unchanged (same file hash, grader version and seed). ``on_result(kind, item)``
-    is called for each ("graded", result) or ("skipped", submission).
-    Returns the list of results graded in this run.
-    """
-    from .gradebook import Gradebook
-
-    book = Gradebook(gradebook) if gradebook else None
-    resume_db = str(gradebook) if (resume and gradebook) else None
-    results = []
-
-    def handle(kind, item):
-        if kind == "graded":
-            if book is not None:
-                book.record(item)
-            results.append(item)
-        if on_result:
-            on_result(kind, item)
+def _answer_label(question, value):
+    """The answer in the question's own terms ('b', '(4, 1)', 'true'), short and safe."""
+    from .course import review
+    from .isolation.wire import clean_text
 
     try:
-        if jobs <= 1 or len(submissions) <= 1:
-            for submission in submissions:
-                handle(*_worker_grade(submission, seed, resume_db, timeout))
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor, as_completed
+        from quizzes.checking import LETTERS, parse_answer
 
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                futures = [pool.submit(_worker_grade, s, seed, resume_db, timeout)
-                           for s in submissions]
-                try:
-                    for future in as_completed(futures):
-                        handle(*future.result())
-                except BaseException:
-                    for future in futures:
-                        future.cancel()
-                    raise
-    finally:
-        if book is not None:
-            book.close()
-    return results
+        parsed = parse_answer(question, review.plain(value))
+    except Exception:  # noqa: BLE001 - an unreadable answer gets no label
+        return "(an unreadable answer)"
+    if question.type == "single_choice" and parsed in question.choices:
+        return LETTERS[question.choices.index(parsed)]
+    if question.type == "multiple_choice":
+        return ", ".join(LETTERS[i] for i, c in enumerate(question.choices) if c in parsed)
+    if question.type == "true_false":
+        return "true" if parsed else "false"
+    if question.type == "shape":
+        return str(tuple(parsed))
+    return clean_text(parsed, 60)

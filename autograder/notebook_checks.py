@@ -1,18 +1,20 @@
-"""The checks that notebooks run in their own kernel: visible tests and nbgrader hidden tests.
+"""The instructor's hidden-test checks that ``nbgrader autograde`` runs in a student's kernel.
 
-They apply the very rubric that ``shallow grade`` applies (same cases, same tolerances, same
-messages and hints), so a notebook and the grader agree. In a notebook::
+The source notebooks' test cells call ``check`` from here inside their hidden-test block::
 
-    from autograder.notebook_checks import check, check_answer
-    check("forward_propagation", forward_propagation)               # visible cases
-    check("forward_propagation", forward_propagation, hidden=True)  # in a hidden-test block
-    check_answer("q_keepdims_shape", q_keepdims_shape)              # a review question
+    check("forward_propagation", forward_propagation)         # visible part: shallow_checks
+    ### BEGIN HIDDEN TESTS
+    from autograder.notebook_checks import check as grader_check
+    grader_check("forward_propagation", forward_propagation, hidden=True)
+    ### END HIDDEN TESTS
 
-A failed case raises AssertionError with what was called, what is wrong and, when recognised,
-the classic mistake and a hint. While a function is checked, the other graded functions it
-calls are the reference ones, so a mistake elsewhere does not make this check fail (the same
-rule as the grader's stand-ins, ``rubric.DEPENDS``). numpy's global random state is left as
-it was.
+It applies the course's own cases, tolerances, messages and hints, as ``shallow grade`` does,
+with two differences that come from running inside the student's kernel: the hidden cases are
+the same for everybody (seed 0: the kernel cannot be trusted with the course secret), and the
+graded functions a function builds on are answered by in-process stand-ins (from the case's
+trace, as in the grader: a correct solution's own calls only). A function that calls into the
+reference (``shallow_ref``) fails: the hidden check sees every call the function makes.
+Students never get this module; their released notebooks check with ``shallow_checks``.
 """
 
 from __future__ import annotations
@@ -21,92 +23,132 @@ import contextlib
 import copy
 import io
 import json
+import os
+import sys
 
 import numpy as np
 
 
 def _transported(value):
-    """The value as the grader's child would send it back (plain arrays, Foreign objects)."""
-    from .child import decode, encode
+    """The value as it would come back from the grader's child (plain data, Foreign objects)."""
+    from .isolation import wire
 
-    return decode(json.loads(json.dumps(encode(value))))
+    return wire.decode(json.loads(json.dumps(wire.encode(value))))
 
 
-def _call(function, case, exercise_name):
-    from .rubric import DEPENDS, REFERENCE
-    from .sandbox import CallOutcome
+class _ReferenceCall(Exception):
+    pass
 
-    args = copy.deepcopy(case.args)
-    kwargs = copy.deepcopy(case.kwargs)
+
+def _reference_dir():
+    import shallow_ref
+
+    return os.path.dirname(os.path.realpath(shallow_ref.__file__)) + os.sep
+
+
+def _call(exercise, graded, function, course):
+    """Run ``function`` on one case with stand-ins; an outcome like the grader's child's."""
+    from .course.standins import Standins
+    from .isolation.protocol import CallOutcome
+    from .isolation.wire import writable
+
+    case = graded.case
+    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
     namespace = getattr(function, "__globals__", {})
-    stand_ins = {name: REFERENCE[name] for name in DEPENDS.get(exercise_name, ())}
-    saved = {name: namespace[name] for name in stand_ins if name in namespace}
-    missing = [name for name in stand_ins if name not in namespace]
+    answers = Standins(course, [graded])
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in exercise.depends
+             if name != exercise.name}
+
+    def stand_in(name, original):
+        def call(*a, **k):
+            rng = np.random.get_state() if course.exercises[name].random else None
+            reply = answers(case.id, name, list(a), k, rng)
+            if reply.get("hit"):
+                if reply.get("rng") is not None:
+                    np.random.set_state(_transported(reply["rng"]))
+                return writable(_transported(reply["value"]))
+            if original is missing or not callable(original):
+                raise NameError(f"name '{name}' is not defined")
+            return original(*a, **k)
+        return call
+
+    reference = _reference_dir()
+    seen = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(reference):
+            seen.append(frame.f_code.co_name)
+
     state = np.random.get_state()
     out = io.StringIO()
     try:
-        namespace.update(stand_ins)
+        for name, original in saved.items():
+            if name in course.exercises:
+                namespace[name] = stand_in(name, original)
         if case.seed is not None:
             np.random.seed(case.seed)
-        with contextlib.redirect_stdout(out):
-            value = function(*args, **kwargs)
-        outcome = CallOutcome(case.id, "ok", value=_transported(value), stdout=out.getvalue(),
-                              args_after=[_transported(a) for a in args])
+        sys.setprofile(profile)
+        try:
+            with contextlib.redirect_stdout(out):
+                value = function(*args, **kwargs)
+        finally:
+            sys.setprofile(None)
+        if seen:
+            return CallOutcome(case.id, "error", error=f"calls the course's reference "
+                               f"implementation ({seen[0]} in shallow_ref): write your own")
+        return CallOutcome(case.id, "ok", value=_transported(value), stdout=out.getvalue(),
+                           args_after=[_transported(a) for a in args])
     except Exception as exc:  # noqa: BLE001 - the student's error becomes the message
+        sys.setprofile(None)
         text = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        outcome = CallOutcome(case.id, "error", error=text, stdout=out.getvalue())
+        return CallOutcome(case.id, "error", error=text, stdout=out.getvalue())
     finally:
         np.random.set_state(state)
-        namespace.update(saved)
-        for name in missing:
-            namespace.pop(name, None)
-    return outcome
+        for name, original in saved.items():
+            if original is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = original
 
 
 def check(name, function, *, hidden=False, seed=0):
-    """Run the rubric's visible (or hidden) cases of exercise ``name`` on ``function``."""
-    from .diagnose import diagnose
-    from .rubric import EXERCISES
-    from .rubric import check as rubric_check
+    """Run the course's visible (or hidden) cases of exercise ``name`` on ``function``."""
+    from .course import default_course
+    from .grade import _judge
+    from .reports.text import case_text
+    from .results import CaseResult
 
-    exercise = EXERCISES[name]
-    cases = [c for c in exercise.cases(seed) if c.visible != hidden]
+    course = default_course()
+    exercise = course.exercises[name]
+    graded = [g for g in course.graded_cases(exercise, seed) if g.case.visible != hidden]
     failures = []
-    for case in cases:
-        expected = exercise.expected(case)
-        outcome = _call(function, case, name)
-        verdict = rubric_check(exercise, case, outcome, expected)
-        if verdict.passed:
-            continue
-        lines = [f"Called {case.call_text()}", f"Problem: {verdict.problem}"]
-        mistake = diagnose(name, case, outcome, expected)
-        if mistake is not None:
-            lines += [f"Likely mistake: {mistake.title}", f"Hint: {mistake.hint}"]
-        failures.append("\n".join(lines))
+    for item in graded:
+        outcome = _call(exercise, item, function, course)
+        result = CaseResult(name, "code", item.case.number,
+                            "visible" if item.case.visible else "hidden")
+        from .grade import call_text
+
+        result.call = call_text(exercise, item.case)
+        _judge(exercise, item, outcome, result)
+        if not result.passed:
+            failures.append(case_text(result))
     kind = "hidden" if hidden else "visible"
     if failures:
-        raise AssertionError(f"{name}: {len(failures)} of {len(cases)} {kind} case(s) fail\n\n"
+        raise AssertionError(f"{name}: {len(failures)} of {len(graded)} {kind} case(s) fail\n\n"
                              + "\n\n".join(failures))
-    print(f"{name}: all {len(cases)} {kind} case(s) pass")
+    print(f"{name}: all {len(graded)} {kind} case(s) pass")
 
 
 def check_answer(variable, value):
-    """Check a review-question answer variable against the quiz bank."""
-    from .rubric import check_review
-    from .sandbox import CallOutcome
+    """Check a review-question answer variable against the quiz bank (the instructor's)."""
+    from .course import review
 
-    question = _question(variable)
-    passed, problem, feedback = check_review(
-        question, CallOutcome(variable, "ok", value=_transported(value)))
-    if not passed:
-        raise AssertionError("\n".join(filter(None, [problem, feedback])))
-    print(f"{variable}: correct")
-
-
-def _question(variable):
-    from quizzes.bank import load_bank
-
-    for question in load_bank().questions:
+    for question in review.bank().questions:
         if question.variable == variable:
-            return question
+            passed, problem, feedback = review.check(question, _transported(value), True)
+            if not passed:
+                raise AssertionError("\n".join(filter(None, [problem, feedback])))
+            print(f"{variable}: correct")
+            return
     raise KeyError(f"no review question has the answer variable {variable}")

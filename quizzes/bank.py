@@ -4,44 +4,65 @@ A bank file looks like::
 
     bank: shallow-networks
     title: "Shallow neural networks: review questions"
+    seed: 0                    # the course seed: parametric numbers come from (seed, student)
     questions:
       - id: lecture-05-keepdims
-        type: shape            # true_false, single_choice, multiple_choice, numeric, shape,
-                               # text or parametric
+        type: shape            # a registered type: true_false, single_choice, multiple_choice,
+                               # numeric, shape, text, parametric (or a plugin's)
         prompt: "If A.shape = (4, 3), what is np.sum(A, axis=1, keepdims=True).shape?"
         answer: [4, 1]
         explanation: "keepdims=True keeps the summed axis with length 1 ..."
         tags: [vectorization, keepdims]
         points: 1              # default 1
+        practice: false        # true: students may check it fully (see quizzes.student)
         lecture: 5             # the lecture's own review question number, if it is one
         variable: q_keepdims_shape   # the answer variable in a notebook, if any
         feedback:              # tempting wrong answers
           - answer: [4]
             says: "Without keepdims the summed axis disappears ..."
 
-Per type: ``choices`` (a list of strings) for single and multiple choice, whose ``answer`` is one
-choice or a list of them; ``tolerance: {abs: x}`` or ``{rel: x}`` for numeric; ``accept`` (other
-accepted spellings) for text; ``generator`` (see ``quizzes.variants``) and no ``answer`` for
-parametric questions, whose prompt has ``{placeholders}``.
+Each type reads its own fields besides these (``quizzes.types``): ``choices`` for single and
+multiple choice, whose ``answer`` is one choice or a list of them; ``tolerance: {abs: x}`` or
+``{rel: x}`` for numeric; ``accept`` (other accepted spellings) for text; ``generator`` (see
+``quizzes.variants``) and no ``answer`` for parametric questions, whose prompt, explanation and
+feedback have ``{placeholders}``.
 
+A student copy (``student_copy: true``, written by ``quizzes.student``) carries the version of
+the bank it was made from and no answer, accepted spelling, feedback, tolerance or explanation
+for graded (non-practice) questions.
+
+Files are read by ``quizzes.safeyaml`` (at most 10 MB, no aliases, bounded depth).
 ``validate_bank`` reports every problem as "FILE:LINE: problem", never a traceback.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import types
+from .safeyaml import BANK_MAX_BYTES, Mapping, YamlError, load_file, plain
+
 BANKS_DIR = Path(__file__).parent / "banks"
-TYPES = ("true_false", "single_choice", "multiple_choice", "numeric", "shape", "text",
-         "parametric")
 TAGS = ("representation", "shapes", "parameters", "vectorization", "keepdims", "activations",
         "derivatives", "nonlinearity", "forward", "backward", "cost", "initialization",
         "saturation", "output")
-FIELDS = {"id", "type", "prompt", "answer", "explanation", "tags", "points", "lecture",
-          "variable", "feedback", "choices", "tolerance", "accept", "generator"}
+COMMON_FIELDS = frozenset({"id", "type", "prompt", "explanation", "tags", "points", "lecture",
+                           "variable", "feedback", "practice"})
+ANSWER_FIELDS = frozenset({"answer", "accept", "feedback", "tolerance", "explanation"})
+"""What a student copy leaves out of a graded question."""
+BANK_FIELDS = frozenset({"bank", "title", "seed", "questions", "student_copy", "version"})
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+VERSION_PATTERN = re.compile(r"[0-9a-f]{16}\Z")
+
+
+def __getattr__(name):
+    if name == "TYPES":  # the known type names, plugins included (computed when asked)
+        return types.names()
+    raise AttributeError(name)
 
 
 class BankError(Exception):
@@ -70,10 +91,15 @@ class Question:
     generator: str | None = None
     line: int = 0
     bank: str = ""
+    practice: bool = False
+    extra: dict = field(default_factory=dict)  # fields of plugin types
 
     @property
     def parametric(self):
-        return self.type == "parametric"
+        try:
+            return isinstance(types.get(self.type), types.Parametric)
+        except KeyError:
+            return False
 
 
 @dataclass
@@ -82,6 +108,9 @@ class Bank:
     title: str
     path: str
     questions: list
+    seed: int = 0
+    version: str = ""
+    student_copy: bool = False
 
     def get(self, question_id):
         for question in self.questions:
@@ -91,23 +120,6 @@ class Bank:
 
     def by_variable(self):
         return {q.variable: q for q in self.questions if q.variable}
-
-
-def _loader():
-    import yaml
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class LineLoader(base):
-        pass
-
-    def construct_mapping(loader, node, deep=False):
-        mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-        mapping["__line__"] = node.start_mark.line + 1
-        return mapping
-
-    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    return LineLoader
 
 
 def default_bank_path():
@@ -127,43 +139,75 @@ def validate_bank(path):
     return _read(path)[1]
 
 
-def _read(path):
-    import yaml
+def bank_from_data(data, name="<bank>"):
+    """(Bank or None, problems) from already-parsed data (a dict, e.g. a student copy)."""
+    return _build(data, str(name))
 
+
+def version_of(data):
+    """The version of a bank: a hash of its content (comments and layout do not count)."""
+    content = {k: v for k, v in plain(data).items() if k not in ("version", "student_copy")}
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _read(path):
     path = Path(path)
-    name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [f"{name}: no such file"]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [f"{name}: cannot read ({exc.__class__.__name__}: {exc})"]
-    try:
-        data = yaml.load(text, Loader=_loader())  # noqa: S506 - a safe loader with line marks
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{mark.line + 1}:{mark.column + 1}" if mark else "1"
-        return None, [f"{name}:{where}: YAML syntax error: {exc.problem}"]
-    except yaml.YAMLError as exc:
-        return None, [f"{name}: YAML error: {exc}"]
+        data = load_file(path, max_bytes=BANK_MAX_BYTES)
+    except YamlError as exc:
+        return None, [str(exc)]
+    return _build(data, str(path))
+
+
+def _line(mapping, key=None):
+    if isinstance(mapping, Mapping):
+        return mapping.line_of(key) if key is not None else mapping.line
+    return 1
+
+
+def _build(data, name):
     if not isinstance(data, dict):
         return None, [f"{name}:1: a bank is a mapping with 'bank', 'title' and 'questions'"]
     problems = []
+
+    def problem(text, key=None):
+        problems.append(f"{name}:{_line(data, key)}: {text}")
+
+    for key in sorted(set(map(str, data)) - BANK_FIELDS):
+        problem(f"unknown bank field '{key}'", key)
     bank_id = data.get("bank")
     if not isinstance(bank_id, str) or not ID_PATTERN.match(bank_id):
-        problems.append(f"{name}:{data.get('__line__', 1)}: 'bank' must be an id like "
-                        f"shallow-networks")
+        problem("'bank' must be an id like shallow-networks", "bank")
         bank_id = str(bank_id)
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        problem(f"'seed' (the course seed) must be a whole number, got {types.shown(seed)}",
+                "seed")
+        seed = 0
+    student_copy = data.get("student_copy", False)
+    if not isinstance(student_copy, bool):
+        problem("'student_copy' is true or false", "student_copy")
+        student_copy = False
+    if student_copy:
+        version = data.get("version")
+        if not isinstance(version, str) or not VERSION_PATTERN.match(version):
+            problem("a student copy states the 'version' (16 hex digits) of its bank", "version")
+            version = ""
+    else:
+        if "version" in data:
+            problem("only a student copy states a 'version' (a bank's is computed)", "version")
+        version = version_of(data)
     raw_questions = data.get("questions")
     if not isinstance(raw_questions, list) or not raw_questions:
-        problems.append(f"{name}:{data.get('__line__', 1)}: 'questions' must be a non-empty list")
+        problem("'questions' must be a non-empty list", "questions")
         raw_questions = []
     questions, seen = [], {}
     for raw in raw_questions:
-        question, found = _question(raw, name, bank_id)
+        question, found = _question(raw, name, bank_id, student_copy, _line(data, "questions"))
         problems += found
         if isinstance(raw, dict) and isinstance(raw.get("id"), str):
-            qid, line = raw["id"], raw.get("__line__", 0)
+            qid, line = raw["id"], _line(raw)
             if qid in seen:
                 problems.append(f"{name}:{line}: duplicate id '{qid}' (first at line "
                                 f"{seen[qid]})")
@@ -178,148 +222,129 @@ def _read(path):
                 problems.append(f"{name}:{question.line}: duplicate variable "
                                 f"'{question.variable}'")
             variables[question.variable] = question.id
-    bank = Bank(bank_id, str(data.get("title", bank_id)), name, questions)
+    title = data.get("title", bank_id)
+    bank = Bank(bank_id, str(title), name, questions, seed=seed, version=version,
+                student_copy=student_copy)
     return bank, problems
 
 
-def _question(raw, name, bank_id):
+def _question(raw, name, bank_id, student_copy, list_line):
     if not isinstance(raw, dict):
-        return None, [f"{name}: each question must be a mapping, got {type(raw).__name__}"]
-    line = raw.get("__line__", 0)
-    where = f"{name}:{line}"
+        return None, [f"{name}:{list_line}: each question must be a mapping, got "
+                      f"{type(raw).__name__}"]
+    line = _line(raw)
     problems = []
-
-    def problem(text):
-        problems.append(f"{where}: {text}")
-
     qid = raw.get("id")
+    where = f"question {qid!r}" if isinstance(qid, str) else "question"
+
+    def problem(text, key=None):
+        problems.append(f"{name}:{_line(raw, key) if key else line}: {where}: {text}")
+
     if not isinstance(qid, str) or not ID_PATTERN.match(qid):
-        problem(f"question id {qid!r} must be lowercase letters, digits and '-'")
+        problems.append(f"{name}:{_line(raw, 'id')}: question id {qid!r} must be lowercase "
+                        f"letters, digits and '-'")
         qid = str(qid)
-    where = f"{name}:{line}: question '{qid}'"
-    for key in sorted(set(raw) - FIELDS - {"__line__"}):
-        problem(f"unknown field '{key}'")
-    qtype = raw.get("type")
-    if qtype not in TYPES:
-        problem(f"unknown type {qtype!r}; choose one of {', '.join(TYPES)}")
+        where = f"question {qid!r}"
+    qtype_name = raw.get("type")
+    try:
+        qtype = types.get(qtype_name) if isinstance(qtype_name, str) else None
+    except KeyError:
+        qtype = None
+    if qtype is None:
+        known = ", ".join(types.names())
+        extra = "".join(f"; {p}" for p in types.plugin_problems())
+        problem(f"unknown type {qtype_name!r}; choose one of {known}{extra}", "type")
         return None, problems
-    for key in ("prompt", "explanation"):
+    allowed = COMMON_FIELDS | qtype.fields
+    for key in sorted(set(map(str, raw)) - allowed):
+        if key == "answer" and not qtype.has_answer:
+            problem("a parametric question computes its answer: remove 'answer'", key)
+        elif key in {"answer", "choices", "tolerance", "accept", "generator"}:
+            problem(f"field '{key}' does not apply to a {qtype.name} question", key)
+        else:
+            problem(f"unknown field '{key}'", key)
+    practice = raw.get("practice", False)
+    if not isinstance(practice, bool):
+        problem("practice is true or false", "practice")
+        practice = False
+    stripped = student_copy and not practice
+    if stripped:
+        for key in sorted(ANSWER_FIELDS & set(raw)):
+            problem(f"a student copy holds no '{key}' for a graded question", key)
+    for key in ("prompt",) if stripped else ("prompt", "explanation"):
         if not isinstance(raw.get(key), str) or not raw.get(key).strip():
-            problem(f"missing {key}")
+            problem(f"missing {key}", key if key in raw else None)
     tags = raw.get("tags")
     if not isinstance(tags, list) or not tags:
-        problem("missing tags (at least one learning objective)")
+        problem("missing tags (at least one learning objective)", "tags" if "tags" in raw
+                else None)
         tags = []
     for tag in tags:
         if tag not in TAGS:
-            problem(f"unknown tag {tag!r}; choose from {', '.join(TAGS)}")
+            problem(f"unknown tag {tag!r}; choose from {', '.join(TAGS)}", "tags")
     points = raw.get("points", 1)
-    if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
-        problem(f"points must be a positive number, got {points!r}")
+    if isinstance(points, bool) or not isinstance(points, (int, float)) or not (
+            0 < points < 1e6):
+        problem(f"points must be a positive number, got {points!r}", "points")
         points = 1
     lecture = raw.get("lecture")
-    if lecture is not None and (not isinstance(lecture, int) or not 1 <= lecture <= 99):
-        problem(f"lecture must be the lecture's question number, got {lecture!r}")
+    if lecture is not None and (isinstance(lecture, bool) or not isinstance(lecture, int)
+                                or not 1 <= lecture <= 99):
+        problem(f"lecture must be the lecture's question number, got {lecture!r}", "lecture")
     variable = raw.get("variable")
     if variable is not None and (not isinstance(variable, str) or not variable.isidentifier()):
-        problem(f"variable must be a Python identifier, got {variable!r}")
+        problem(f"variable must be a Python identifier, got {variable!r}", "variable")
+    lists = {}
+    for key in ("choices", "accept"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, list):
+            problem(f"{key} must be a list", key)
+            value = None
+        lists[key] = list(value or [])
+    tolerance = raw.get("tolerance")
+    tolerance = {} if tolerance is None else dict(tolerance) if isinstance(tolerance, dict) \
+        else tolerance
+    if qtype.has_answer and not stripped and raw.get("answer") is None:
+        problem("missing answer")
+    extra = {k: plain(v) for k, v in raw.items() if k in qtype.fields and k not in
+             {"answer", "choices", "tolerance", "accept", "generator"}}
     question = Question(
-        id=qid, type=qtype, prompt=str(raw.get("prompt", "")),
-        explanation=str(raw.get("explanation", "")), tags=list(tags), answer=raw.get("answer"),
-        points=float(points), choices=list(raw.get("choices") or []),
-        tolerance=_without_line(raw.get("tolerance")), accept=list(raw.get("accept") or []),
-        feedback=[], lecture=lecture, variable=variable, generator=raw.get("generator"),
-        line=line, bank=bank_id)
-    _check_type(question, raw, problem)
-    question.feedback = _feedback(question, raw.get("feedback"), problem)
+        id=qid, type=qtype.name, prompt=str(raw.get("prompt", "")),
+        explanation=str(raw.get("explanation", "") or ""), tags=list(tags),
+        answer=plain(raw.get("answer")), points=float(points), choices=lists["choices"],
+        tolerance=tolerance, accept=lists["accept"], feedback=[], lecture=lecture,
+        variable=variable, generator=raw.get("generator"), line=line, bank=bank_id,
+        practice=practice, extra=extra)
+    question.feedback = _feedback_entries(raw.get("feedback"), problem)
+    before = len(problems)
+    qtype.validate(question, problem)
+    if len(problems) == before and qtype.has_answer and question.answer is not None:
+        _check_feedback(question, qtype, problem)
     return (question if not problems else None), problems
 
 
-def _without_line(mapping):
-    """A nested mapping without the line mark the loader adds to every mapping."""
-    if not isinstance(mapping, dict):
-        return {} if mapping is None else {"?": mapping}
-    return {k: v for k, v in mapping.items() if k != "__line__"}
-
-
-def _check_type(question, raw, problem):
-    from . import variants
-
-    answer, kind = question.answer, question.type
-    if kind == "parametric":
-        if "answer" in raw:
-            problem("a parametric question computes its answer: remove 'answer'")
-        if question.generator not in variants.GENERATORS:
-            problem(f"unknown generator {question.generator!r}; choose one of "
-                    f"{', '.join(variants.GENERATORS)}")
-            return
-        used = set(re.findall(r"{(\w+)}", question.prompt + question.explanation))
-        extra = used - variants.PLACEHOLDERS[question.generator]
-        if extra:
-            problem(f"placeholders {sorted(extra)} are not filled by {question.generator}")
-        return
-    if question.generator is not None:
-        problem("only parametric questions have a generator")
-    if "answer" not in raw or answer is None:
-        problem("missing answer")
-        return
-    if kind == "true_false" and not isinstance(answer, bool):
-        problem(f"a true_false answer is true or false, got {answer!r}")
-    elif kind in ("single_choice", "multiple_choice"):
-        choices = question.choices
-        if len(choices) < 2 or not all(isinstance(c, str) for c in choices):
-            problem("choices must be a list of at least two strings")
-            return
-        if len(set(choices)) != len(choices):
-            problem("two choices are the same")
-        wanted = [answer] if kind == "single_choice" else answer
-        if kind == "multiple_choice" and (not isinstance(answer, list) or not answer):
-            problem("a multiple_choice answer is a non-empty list of choices")
-            return
-        for item in wanted:
-            if item not in choices:
-                problem(f"the answer {item!r} is not among the choices")
-    elif kind == "numeric":
-        if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-            problem(f"a numeric answer is a number, got {answer!r}")
-        tolerance = question.tolerance
-        if set(tolerance) - {"abs", "rel"} or any(
-                not isinstance(v, (int, float)) or v < 0 for v in tolerance.values()):
-            problem("tolerance is {abs: x} or {rel: x} with x >= 0")
-    elif kind == "shape":
-        if not isinstance(answer, list) or not all(
-                isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in answer):
-            problem(f"a shape answer is a list of whole numbers like [4, 1], got {answer!r}")
-    elif kind == "text":
-        if not isinstance(answer, str) or not answer.strip():
-            problem("a text answer is a non-empty string")
-        if not all(isinstance(a, str) for a in question.accept):
-            problem("accept must be a list of strings")
-
-
-def _feedback(question, raw, problem):
-    from .checking import AnswerFormatError, correct_value, parse_answer, same_answer
-
+def _feedback_entries(raw, problem):
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problem("feedback must be a list of {answer, says}")
+        problem("feedback must be a list of {answer, says}", "feedback")
         return []
     items = []
     for item in raw:
         if not isinstance(item, dict) or "answer" not in item or not isinstance(
-                item.get("says"), str):
-            problem("each feedback entry needs 'answer' and 'says'")
+                item.get("says"), str) or set(map(str, item)) - {"answer", "says"}:
+            problem("each feedback entry has exactly 'answer' and 'says'", "feedback")
             continue
-        entry = {"answer": item["answer"], "says": item["says"]}
-        if not question.parametric and question.answer is not None:
-            try:
-                if same_answer(question, parse_answer(question, entry["answer"]),
-                               correct_value(question)):
-                    problem(f"feedback answer {entry['answer']!r} is the correct answer")
-            except AnswerFormatError as exc:
-                problem(f"feedback answer {entry['answer']!r}: {exc}")
-            except (TypeError, ValueError):
-                problem(f"feedback answer {entry['answer']!r} does not fit the question")
-        items.append(entry)
+        items.append({"answer": plain(item["answer"]), "says": item["says"]})
     return items
+
+
+def _check_feedback(question, qtype, problem):
+    """Each tempting wrong answer must be readable, and not the right answer."""
+    for entry in question.feedback:
+        try:
+            if qtype.is_right(question, qtype.read(question, entry["answer"])):
+                problem(f"feedback answer {types.shown(entry['answer'])} is the correct "
+                        f"answer", "feedback")
+        except types.AnswerFormatError as exc:
+            problem(f"feedback answer {types.shown(entry['answer'])}: {exc}", "feedback")

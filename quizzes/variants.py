@@ -22,6 +22,7 @@ class Variant:
     tolerance: dict
 
     def fill(self, text):
+        """``text`` with its ``{placeholders}`` filled from the parameters."""
         return text.format(**self.params) if text else text
 
 
@@ -138,6 +139,14 @@ PLACEHOLDERS = {
     "cross_entropy_value": {"a", "y"},
 }
 """The placeholders each generator fills (checked by bank validation without numpy)."""
+
+KINDS = {
+    "keepdims_shape": "shape", "sum_shape": "shape", "parameter_shape": "shape",
+    "parameter_count": "numeric", "activation_shape": "shape", "sigmoid_value": "numeric",
+    "tanh_derivative_value": "numeric", "relu_derivative_value": "numeric",
+    "cross_entropy_value": "numeric",
+}
+"""The kind of answer each generator computes, known without numpy (for form checks)."""
 
 
 def variant_seed(question_id, student="", seed=0):

@@ -35,7 +35,7 @@ def _adv_grader_function(name):
 
     for obj in gc.get_objects():
         if getattr(obj, "__name__", None) == name and hasattr(obj, "__code__"):
-            if "child.py" in obj.__code__.co_filename:
+            if obj.__code__.co_filename.endswith(("child.py", "wire.py")):
                 return obj
     raise LookupError(name)
 

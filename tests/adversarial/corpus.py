@@ -52,8 +52,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.rubric import EXERCISES
-from notebooks import CORRECT, cells_of, notebook_json, replace_function
+from autograder.course import default_course
+from notebooks import ALL_COURSE, CORRECT, cells_of, notebook_json, replace_function
 
 HERE = Path(__file__).parent
 
@@ -80,6 +80,8 @@ class Entry:
     everywhere: bool = False  # run it under every layer combination, not only the strongest
     hole: str | None = None  # a known hole: strict xfail with this reason
     hole_when: Callable | None = None  # hole_when(sandbox): whether the hole applies there
+    attempts: int = 1  # how many times the attack is graded (as the same student) before bob
+    secret_seeds: bool = False  # grade with per-student seeds from a course secret
 
 
 # -- building a submission -------------------------------------------------------------------
@@ -162,6 +164,39 @@ def build_symlink_to_reference(folder, tokens):
     return path
 
 
+def build_lookup_table(folder, tokens):
+    """forward_propagation answers from a table of the reference's answers for the cases of
+    seed 0 (an earlier batch graded with --seed 0, the same cases for everybody)."""
+    import hashlib
+
+    from autograder.isolation import wire
+
+    course = default_course(str(ALL_COURSE))
+    exercise = course.exercises["forward_propagation"]
+    table = {}
+    for graded in course.graded_cases(exercise, 0):
+        X, parameters = graded.case.args
+        key = hashlib.sha256(X.tobytes() + b"".join(parameters[k].tobytes()
+                                                    for k in sorted(parameters))).hexdigest()
+        table[key] = wire.encode(graded.expected)
+    code = f"""
+import json as _adv_json
+_ADV_TABLE = _adv_json.loads({json.dumps(json.dumps(table))})
+
+
+def forward_propagation(X, parameters):
+    import hashlib
+    key = hashlib.sha256(X.tobytes() + b"".join(parameters[k].tobytes()
+                                                for k in sorted(parameters))).hexdigest()
+    if key in _ADV_TABLE:
+        return _adv_grader_function("decode")(_ADV_TABLE[key])
+    return np.zeros((1, X.shape[1])), {{}}
+"""
+    lib = (HERE / "_lib.py").read_text()
+    body = replace_function(CORRECT, "forward_propagation", "")
+    return _notebook(folder / "mallory.ipynb", lib + "\n# %%\n" + body + "\n# %%\n" + code)
+
+
 def build_magics(folder, tokens):
     hostile = fill((HERE / "magics_and_shell_escapes.ipy").read_text(), tokens)
     return _notebook(folder / "mallory.ipynb", CORRECT + "\n# %%\n" + hostile)
@@ -242,8 +277,8 @@ def check_forks_limited(ctx):
 
 
 def check_symlink_refused(ctx):
-    if ctx.result is not None and not any("symlink" in e or "link" in e
-                                           for e in ctx.result.errors):
+    if ctx.result is not None and "link" not in ctx.result.reason and not any(
+            "link" in e for e in ctx.result.errors):
         return ["the symlinked submission was read without a word about the link"]
     return []
 
@@ -251,7 +286,10 @@ def check_symlink_refused(ctx):
 # -- the corpus --------------------------------------------------------------------------------
 
 ALL = ("*",)
+EXERCISES = default_course(str(ALL_COURSE)).assignment("all").exercises
 CODE = tuple(EXERCISES)  # every graded function (the review answers are graded apart)
+UNIMPLEMENTED = ("forward_propagation", "compute_cost", "backward_propagation",
+                 "update_parameters")
 LOAD_ENDED = r"definitions ended the grading process"
 
 ENTRIES = [
@@ -310,38 +348,52 @@ ENTRIES = [
           reason=r"wrong values"),
     Entry("forged_results_every_fd", "forged result lines on every fd, stdout, /proc/self/fd/1",
           "forged_results_every_fd.py", replaces="sigmoid",
-          # the student's process has no access to the grader's channel: its forged lines
-          # reach only the relay, which takes them, in order, as its answers to the next
-          # calls, whose inputs it has not seen: wrong values (the attacker's own points only)
-          lose=("sigmoid",), collateral=True,
-          reason=r"wrong values|malformed|out of order", everywhere=True),
+          # the forged line for the call being made is taken as its answer (as good as
+          # returning it); the genuine result that follows answers no call: a protocol
+          # violation voids the exercise. Other exercises run in other processes.
+          lose=("sigmoid",), reason=r"result for another call|wrong values", everywhere=True),
     Entry("fake_result_files", "writes results.json files claiming full marks",
           "fake_result_files.py", replaces="sigmoid", lose=("sigmoid",), reason=r"wrong values",
           protected_by=("bwrap", "uid"), check=check_result_files, writes=True,
           everywhere=True),
     Entry("forged_result_then_exit", "a forged result line for each case, then os._exit(0)",
           "forged_result_then_exit.py", replaces="sigmoid", lose=("sigmoid",),
-          reason=r"ended the grading process", collateral=True,
-          # The student's process writes only to its own relay (never the grader's channel):
-          # its line for case 1 is its own sigmoid of the real input, as good as returning it;
-          # its other lines answer later calls whose inputs it never saw.
-          keep=1),
-    Entry("forged_result_then_done", "forged results for each case, a forged 'done', a wrong "
-          "answer", "forged_result_then_done.py", replaces="sigmoid", lose=("sigmoid",),
-          collateral=True),
+          reason=r"ended the grading process|another call"),
+    Entry("forged_result_then_done", "forged results for each case, a forged 'loaded', a wrong "
+          "answer", "forged_result_then_done.py", replaces="sigmoid", lose=("sigmoid",)),
     Entry("overwrite_earlier_results", "predict rewrites forward_propagation's results with the "
           "stand-in's answers", "overwrite_earlier_results.py",
-          replaces=("forward_propagation", "predict"), lose=("forward_propagation", "predict")),
-    Entry("oracle_answers_own_exercise", "relu asks the grader's stand-in oracle for relu",
-          "oracle_answers_own_exercise.py", replaces="relu", lose=("sigmoid", "tanh", "relu")),
+          replaces=("forward_propagation", "predict"), lose=("forward_propagation",)),
+    Entry("standin_own_exercise", "relu asks the grader for a stand-in answer of relu",
+          "standin_own_exercise.py", replaces="relu", lose=("relu",),
+          reason=r"asked a stand-in for 'relu'"),
     Entry("malformed_channel_message", "result lines with fields of the wrong types",
-          "malformed_channel_message.py", replaces="sigmoid", lose=("sigmoid",), collateral=True),
-    Entry("oracle_reply_never_read", "an oracle question with a 10 MB answer, never read",
-          "oracle_reply_never_read.py", replaces="sigmoid", lose=("sigmoid",), spend=1),
-    Entry("oracle_heavy_work_in_grader", "32 oracle questions of 16M random numbers at once",
-          "oracle_heavy_work_in_grader.py", replaces="sigmoid", lose=("sigmoid",), spend=1),
-    Entry("begin_keepalive", "a 'begin' message every 0.5 s restarts the exercise's clock",
-          "begin_keepalive.py", replaces="sigmoid", lose=("sigmoid",), spend=1),
+          "malformed_channel_message.py", replaces="sigmoid", lose=("sigmoid",)),
+    Entry("standin_reply_never_read", "a stand-in question it may not ask, then a sleep",
+          "standin_reply_never_read.py", replaces="sigmoid", lose=("sigmoid",),
+          reason=r"may not call"),
+    Entry("standin_heavy_work_in_grader", "32 stand-in questions of 16M random numbers at once",
+          "standin_heavy_work_in_grader.py", replaces="nn_model", lose=("nn_model",),
+          # the 32 answers (misses: no reference runs) reach nn_model's own stand-ins first,
+          # which then read answers to questions they did not ask: its own loss only
+          ),
+    Entry("result_keepalive", "a message every 0.5 s to keep the exercise's clock alive",
+          "result_keepalive.py", replaces="sigmoid", lose=("sigmoid",), spend=1),
+    # The unforgeable-scores issue: no oracle, no state across exercises or submissions.
+    Entry("no_oracle_planar", "four functions unimplemented, answered from a cache that the "
+          "stand-ins fill, kept in globals, files, /tmp, /dev/shm, SysV shm and a daemon; "
+          "graded twice as the same student", "no_oracle_planar.py",
+          replaces=UNIMPLEMENTED + ("nn_model", "predict"), lose=UNIMPLEMENTED, attempts=2,
+          settle_s=1.0),
+    Entry("standin_made_up_input", "nn_model asks a stand-in about made-up inputs and tries "
+          "to carry the answer out", "standin_made_up_input.py",
+          replaces=("nn_model", "forward_propagation"), lose=("nn_model", "forward_propagation"),
+          reason=r"NOLEAK NotImplementedError", check=lambda ctx:
+          ["the stand-in answered a made-up input"] if "LEAK 0." in ctx.texts else []),
+    Entry("answers_learnt_elsewhere", "forward_propagation returns answers learnt for another "
+          "student's hidden cases (a lookup table)", build=lambda folder, tokens:
+          build_lookup_table(folder, tokens), lose=("forward_propagation",), keep=5,
+          secret_seeds=True),
     # Monkeypatching and lying values.
     Entry("monkeypatch_numpy", "np.allclose/array_equal/isclose always true, wrong answer",
           "monkeypatch_numpy.py", replaces="sigmoid", lose=("sigmoid",),
@@ -386,7 +438,7 @@ ENTRIES = [
           reason=r"File too large|file size limit|did not finish"),
     Entry("flood_result_channel", "100 MB without a newline on every fd",
           "flood_result_channel.py", replaces="relu", lose=("relu",), spend=1,
-          reason=r"sent more than \d+ MB|did not finish|malformed|out of order", collateral=True),
+          reason=r"sent more than \d+ MB|did not finish|malformed|not JSON|another call"),
     # Reaching out of the sandbox.
     Entry("read_secrets", "read the reference, rubric, bank, solution, gradebook, a classmate",
           "read_secrets.py", replaces="relu", lose=("relu",), check=check_secrets_unread,
@@ -406,7 +458,7 @@ ENTRIES = [
     Entry("pickle_payload", "pickle payloads returned and forged on the channel",
           "pickle_payload.py", replaces="relu", lose=("relu",), collateral=True,
           check=check_nothing_unpickled,
-          reason=r"Payload|bytes|could not be read back|is a|out of order or malformed"),
+          reason=r"Payload|bytes|could not be read back|is a|another call|malformed"),
     # Whole files.
     Entry("huge_notebook", "a 30 MB notebook", build=build_huge_notebook, lose=ALL,
           reason=r"file is 30\.\d MB, over the 20\.0 MB limit"),

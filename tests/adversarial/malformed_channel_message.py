@@ -3,5 +3,5 @@
 def sigmoid(z):
     _adv_send('{"event": "result", "id": "sigmoid/1", "seconds": "soon"}',
               '{"event": "result", "id": ["sigmoid/1"]}',
-              '{"event": "loaded", "names": 5}')
+              '{"event": "loaded", "names": 5}', '{"event": "standin", "function": 7}')
     return z

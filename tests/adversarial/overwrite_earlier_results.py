@@ -1,8 +1,8 @@
 # ruff: noqa
-# forward_propagation is wrong but remembers its arguments. predict, graded later with a
-# stand-in for forward_propagation (which answers with the reference's values), asks that
-# stand-in for each remembered call and writes the answers on the channel as forward
-# propagation's results, over the genuine (wrong) ones. predict itself is correct.
+# forward_propagation is wrong but remembers its arguments in a global. predict, graded after
+# it, asks the forward_propagation stand-in for each remembered call and writes the answers on
+# the channel as forward propagation's results, over the genuine (wrong) ones. predict itself is
+# correct. (Each exercise now runs in a fresh process: the global is empty in predict's.)
 def forward_propagation(X, parameters):
     global _adv_seen
     try:

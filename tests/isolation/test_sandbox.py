@@ -1,30 +1,292 @@
-"""The sandbox's layer detection and bubblewrap command line."""
+"""The sandbox for real: layer detection, and what each layer guarantees where it exists.
 
+Every test runs real children (``Sandbox.run``) with code of its own: a fresh process per
+exercise that shares nothing with the next one (memory, files, IPC, uid, processes), bounded
+writable places, no new namespaces, and nothing left on the host afterwards.
+"""
+
+import ast
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from autograder.sandbox import bwrap_argv, detect_layers
+from autograder.grade import compile_chunks
+from autograder.isolation import layers as L
+from autograder.isolation.sandbox import ExerciseJob, Limits, Sandbox
+from autograder.isolation.wire import encode
+
+AVAILABLE, MISSING = L.detect()
+
+
+@dataclass
+class Chunk:
+    cell: int
+    source: str
+
+
+def needs(*layers):
+    absent = [layer for layer in layers if layer not in AVAILABLE]
+    return pytest.mark.skipif(bool(absent), reason=f"needs the {', '.join(absent)} layer(s), "
+                                                   f"which this machine lacks: {MISSING}")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    box = Sandbox(Limits(load_s=5.0))
+    yield box
+    box.close()
+
+
+def run(sandbox, source, functions, *, args=None, budget=5.0, review=()):
+    """Load ``source``, then call each function of ``functions`` in an exercise of its own."""
+    chunks = compile_chunks([Chunk(1, textwrap.dedent(source))])
+    jobs = [ExerciseJob(name, [{"op": "call", "id": f"{name}/1", "function": name,
+                                "args": [encode(a) for a in (args or [])], "kwargs": {},
+                                "seed": None, "mutation": False}], budget)
+            for name in functions]
+    result = sandbox.run(chunks, jobs, review=review)
+    values = {}
+    for name in functions:
+        outcome = result.exercises[name].calls[f"{name}/1"]
+        values[name] = outcome.value if outcome.status == "ok" else (outcome.status,
+                                                                     outcome.error)
+    return values, result
+
+
+def test_layer_detection_uses_the_strongest_layers_the_machine_can_run():
+    print(f"layers: {AVAILABLE}; missing: {MISSING}")
+    assert {"rlimits", "session", "clean-env"} <= set(AVAILABLE)
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed here: the bwrap layer cannot be tested "
+                    "(make test installs it)")
+    assert {"bwrap", "netns", "pidns", "seccomp"} <= set(AVAILABLE), MISSING
+    if os.geteuid() == 0:
+        assert {"uid", "ipcns", "tmpfs"} <= set(AVAILABLE), MISSING
 
 
 def test_private_tmp_is_mounted_before_anything_bound_inside_tmp():
-    argv = bwrap_argv(sys.executable, "/tmp/work")
+    argv = L.bwrap_argv(sys.executable)
     tmp = next(i for i in range(len(argv) - 1) if argv[i:i + 2] == ["--tmpfs", "/tmp"])
     for i, arg in enumerate(argv):
         if arg in ("--ro-bind", "--bind") and argv[i + 2].startswith("/tmp/"):
             assert i > tmp, f"{argv[i + 2]} is bound before /tmp is replaced"
 
 
-def test_the_strongest_layers_work_where_their_tools_are_installed():
-    layers, missing = detect_layers()
-    print(f"layers: {layers}; missing: {missing}")
-    assert {"rlimits", "session", "clean-env"} <= set(layers)
-    if shutil.which("bwrap") is None:
-        pytest.skip("bubblewrap is not installed here: the bwrap layer cannot be tested "
-                    "(.ci/run installs it)")
-    assert "bwrap" in layers, f"bubblewrap is installed but does not work: {missing}"
-    assert {"netns", "pidns"} <= set(layers)
-    if os.getuid() == 0:
-        assert "uid" in layers, missing
+def test_the_zygote_keeps_only_the_capabilities_it_needs():
+    argv = L.bwrap_argv(sys.executable, privileged=True)
+    added = [argv[i + 1] for i, a in enumerate(argv) if a == "--cap-add"]
+    assert "--cap-drop" in argv and set(added) == set(L.ZYGOTE_CAPS)
+    assert "--cap-add" not in L.bwrap_argv(sys.executable, privileged=False)
+
+
+STATE = """
+import os
+_counter = [0]
+
+def bump():
+    _counter[0] += 1
+    return _counter[0]
+
+def ids():
+    return [os.getuid(), os.getpid()]
+"""
+
+
+def test_each_exercise_runs_in_a_fresh_process_that_shares_no_memory(sandbox):
+    values, result = run(sandbox, STATE, ["bump", "ids"])
+    again, _ = run(sandbox, STATE.replace("def ids", "def ids2"), ["bump"])
+    assert values["bump"] == 1 and again["bump"] == 1  # the global starts afresh each time
+    assert result.children == 3  # one to load and read the review answers, one per exercise
+
+
+@needs("uid")
+def test_every_child_has_a_uid_of_its_own_that_is_not_reused(sandbox):
+    seen = set()
+    for _ in range(3):
+        values, _ = run(sandbox, STATE, ["ids"])
+        uid = values["ids"][0]
+        assert uid != 0 and L.UID_BASE <= uid < L.UID_BASE + 100 * L.UID_SLOT
+        seen.add(uid)
+    assert len(seen) == 3
+
+
+LEAVE = """
+import ctypes, os
+
+def leave():
+    left = []
+    for folder in (".", os.environ["HOME"], "/tmp", "/dev/shm"):
+        try:
+            os.makedirs(os.path.join(folder, "locked"), exist_ok=True)
+            with open(os.path.join(folder, "locked", "secret.txt"), "w") as handle:
+                handle.write("left behind")
+            os.chmod(os.path.join(folder, "locked"), 0)
+            left.append(folder)
+        except OSError:
+            pass
+    libc = ctypes.CDLL(None, use_errno=True)
+    shmid = libc.shmget(0x5EED, 4096, 0o1000 | 0o666)
+    return [left, shmid]
+
+def find():
+    found = []
+    for folder in (".", os.environ["HOME"], "/tmp", "/dev/shm"):
+        if os.path.exists(os.path.join(folder, "locked")):
+            found.append(folder)
+    libc = ctypes.CDLL(None, use_errno=True)
+    return [found, libc.shmget(0x5EED, 4096, 0o666)]
+"""
+
+
+@needs("tmpfs", "ipcns")
+def test_nothing_a_child_leaves_reaches_the_next_one(sandbox):
+    values, _ = run(sandbox, LEAVE, ["leave", "find"])
+    left, shmid = values["leave"]
+    assert left and shmid >= 0  # it could write and make a SysV segment in its own places
+    found, seen = values["find"]
+    assert found == [] and seen == -1  # the next exercise's child sees none of it
+    values, _ = run(sandbox, LEAVE, ["find"])  # nor does the next submission's
+    assert values["find"] == [[], -1]
+
+
+FILL = """
+import os
+
+def fill():
+    written = {}
+    for folder in (".", "/tmp", "/dev/shm"):
+        total = 0
+        try:
+            for i in range(200):
+                with open(os.path.join(folder, f"f{i}"), "wb") as handle:
+                    handle.write(b"x" * (8 << 20))
+                total += 8
+        except OSError as exc:
+            written[folder] = [total, exc.errno]
+        else:
+            written[folder] = [total, 0]
+    many = 0
+    try:
+        for i in range(100000):
+            open(f"/tmp/empty{i}", "w").close()
+            many += 1
+    except OSError:
+        pass
+    written["files"] = many
+    return written
+"""
+
+
+@needs("tmpfs")
+def test_every_writable_place_is_a_small_tmpfs_the_host_disk_never_sees(sandbox):
+    before = shutil.disk_usage("/tmp").used
+    values, _ = run(sandbox, FILL, ["fill"], budget=20.0)
+    written = values["fill"]
+    for folder in (".", "/tmp", "/dev/shm"):
+        total, errno = written[folder]
+        assert total <= 64 and errno in (27, 28), (folder, written)  # EFBIG or ENOSPC
+    assert written["files"] < 5000  # a cap on the number of files too
+    assert shutil.disk_usage("/tmp").used - before < 50 << 20
+
+
+NAMESPACES = """
+import ctypes, os, subprocess
+
+def escape():
+    libc = ctypes.CDLL(None, use_errno=True)
+    out = {}
+    out["unshare_user"] = libc.unshare(0x10000000)
+    out["unshare_net"] = libc.unshare(0x40000000)
+    out["mount"] = libc.mount(b"none", b"/tmp", b"tmpfs", 0, None)
+    try:
+        out["binary"] = subprocess.run(["unshare", "-U", "-r", "id"], capture_output=True,
+                                       timeout=5).returncode
+    except Exception as exc:
+        out["binary"] = str(exc)[:40]
+    return out
+"""
+
+
+@needs("seccomp")
+def test_no_new_user_namespace_mount_or_namespace_inside_the_sandbox(sandbox):
+    values, _ = run(sandbox, NAMESPACES, ["escape"])
+    out = values["escape"]
+    assert out["unshare_user"] == -1 and out["unshare_net"] == -1 and out["mount"] == -1
+    assert out["binary"] != 0
+
+
+def test_the_load_budget_is_shared_by_every_child_of_a_submission():
+    box = Sandbox(Limits(load_s=1.5))
+    try:
+        slow = "import time\nclass Slow:\n    time.sleep(0.6)\n\ndef f():\n    return 1\n"
+        start = time.monotonic()
+        values, result = run(box, slow, ["f", "f2", "f3", "f4"])
+        elapsed = time.monotonic() - start
+    finally:
+        box.close()
+    assert values["f"] == 1
+    assert values["f4"][0] == "timeout" and "used up its 1.5 s budget" in values["f4"][1]
+    assert elapsed < 1.5 + 0.6 + 3, elapsed  # not 0.6 s per child for ever
+
+
+@needs("bwrap")
+def test_the_child_sees_only_its_three_files_of_the_grader():
+    box = Sandbox()
+    try:
+        values, _ = run(box, "import os\ndef look():\n    return sorted(os.listdir('/sandbox'))\n",
+                        ["look"])
+    finally:
+        box.close()
+    assert values["look"] == ["child.py", "seccomp.py", "wire.py", "work"]
+
+
+CLOSE = """
+import sys, time
+sys.path[:0] = [{root!r}, {tests!r}]
+from autograder.isolation.sandbox import Sandbox, Limits
+from autograder.grade import compile_chunks
+from test_sandbox import Chunk, run
+box = Sandbox(Limits(load_s=5), layers={layers!r})
+print("ready", flush=True)
+run(box, "import time\\ndef f():\\n    time.sleep(60)\\n", ["f"], budget=60)
+"""
+
+
+@pytest.mark.parametrize("layers", [None, ("rlimits", "session", "clean-env")],
+                         ids=["strongest", "base"])
+def test_sigterm_to_the_grader_leaves_no_process_and_no_folder(tmp_path, layers):
+    before = {p for p in Path(tempfile_root()).glob("shallow-*")}
+    script = CLOSE.format(root=str(Path(__file__).resolve().parents[2]),
+                          tests=str(Path(__file__).resolve().parent), layers=layers)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(1.5)  # the child is sleeping in its call
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=20)
+    time.sleep(0.5)
+    leftover = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
+    assert leftover.stdout.strip() == "", leftover.stdout
+    after = {p for p in Path(tempfile_root()).glob("shallow-*")}
+    assert after <= before, after - before
+
+
+def tempfile_root():
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+def test_compiled_chunks_keep_the_cell_and_line_for_errors(sandbox):
+    _, result = run(sandbox, "x = 1\ny = undefined_name\n\ndef f():\n    return 2\n", ["f"])
+    assert result.cell_errors == [(1, "NameError: name 'undefined_name' is not defined "
+                                      "(cell 1, line 2)")]
+    assert ast.parse("x = 1")  # compile_chunks is the parent's only compile step

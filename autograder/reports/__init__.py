@@ -1,0 +1,1 @@
+"""Views of the gradebook's structured results: terminal text, class reports, feedback pages."""
