@@ -4,7 +4,19 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast lint bench clean
+.PHONY: venv demo test test-fast lint bench clean system-test system-demo
+
+## the Debian packages each target needs (installed with apt-get when root or sudo allows,
+## else one line says what to install)
+system-test:
+	@scripts/system-packages test
+
+system-demo:
+	@scripts/system-packages demo
+
+A11Y := tests/reports/a11y
+$(A11Y)/node_modules/.package-lock.json: $(A11Y)/package-lock.json
+	cd $(A11Y) && npm ci --no-audit --no-fund --loglevel=error
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,26 +30,26 @@ DEMO := demo-out
 
 ## demo: grade the bundled example class, export grades, grade a quiz, write the class report
 ## and feedback pages, train the reference
-demo: $(STAMP)
+demo: system-demo $(STAMP)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN)/shallow grade examples/course --jobs 2 --timeout 2 --gradebook $(DEMO)/gradebook.db \
-		--results-dir $(DEMO)/results
+		--results-dir $(DEMO)/results --course examples/course
 	@echo "--- feedback for one student ---"
 	$(BIN)/shallow grade examples/course/submitted/ben/planar_classifier/planar_classifier.ipynb \
-		--no-gradebook
+		--no-gradebook --course examples/course
 	$(BIN)/shallow quiz grade examples/quiz/ada.yaml --gradebook $(DEMO)/gradebook.db \
 		--assignment planar_classifier
 	$(BIN)/shallow export --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
 		-o $(DEMO)/grades-planar_classifier.csv
 	$(BIN)/shallow report --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
-		--out $(DEMO)/reports
+		--out $(DEMO)/reports --feedback-dir $(DEMO)/feedback --course examples/course
 	$(BIN)/shallow feedback --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
-		--out $(DEMO)/feedback
+		--out $(DEMO)/feedback --course examples/course
 	@echo "--- the reference network on the flower data set ---"
 	$(BIN)/shallow train --dataset flower --hidden-sizes 1,2,3,4,5,20,50 --iterations 5000
 
 ## test: the whole test suite, slow real-tool tests included
-test: $(STAMP)
+test: system-test $(STAMP) $(A11Y)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 
 ## test-fast: everything but the tests marked slow

@@ -244,8 +244,8 @@ def release(assignments, course, sync_only):
 
     First rewrites each notebook's review-question cells from the quiz bank.
     """
-    from .authoring import ReleaseError, sync
-    from .authoring import release as do_release
+    from .release.authoring import ReleaseError, sync
+    from .release.authoring import release as do_release
 
     try:
         if sync_only:

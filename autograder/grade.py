@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import __version__
-from .results import CaseResult, MistakeNote, SubmissionResult
+from .results import CaseResult, SubmissionResult
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -125,7 +125,7 @@ def plan_for(submission, source, options, course) -> Plan:
             exercise, seed, visible_only=options.visible_only, version=version)))
     questions = review.questions(assignment)
     has_answers = source is not None and any(q.variable in source.defined for q in questions)
-    if options.review == "skip" or (options.review == "auto" and source is not None
+    if options.review == "skip" or (options.review in ("auto", "form") and source is not None
                                     and not has_answers):
         plan.review_policy = "not-in-notebook"
     else:
@@ -184,7 +184,7 @@ def _jobs(plan, source, options, course):
         standins = tuple(d for d in exercise.depends if d in course.exercises)
         random = tuple(d for d in standins if course.exercises[d].random)
         jobs.append(ExerciseJob(exercise.name, calls, budget or Limits.exercise_s, standins,
-                                random, Standins(course, graded, plan.version)))
+                                random, Standins.for_course(course, graded, plan.version)))
     return jobs
 
 
@@ -246,15 +246,14 @@ def grade_submission(submission, options=Options(), *, sandbox=None) -> Submissi
     not_graded = f"not graded: {result.reason}" if source is None else None
     for exercise, graded in plan.exercises:
         result.cases += exercise_cases(exercise, graded, run, source, not_graded)
-    result.cases += review_cases(plan.questions, run, source, not_graded)
+    result.cases += review_cases(plan.questions, run, source, not_graded,
+                                 form_only=options.review == "form")
     result.duration_s = time.perf_counter() - start
     return result
 
 
 def exercise_cases(exercise, graded, run, source, not_graded):
     """One CaseResult per case of ``exercise``: points, problems, diagnosed mistakes."""
-    from .course.compare import summary
-
     share = exercise.case_points(len(graded))
     cases = []
     for item in graded:
@@ -271,9 +270,6 @@ def exercise_cases(exercise, graded, run, source, not_graded):
             _judge(exercise, item, outcome, result)
             if result.status == "passed":
                 result.points = share
-            elif outcome is not None and outcome.status == "ok" and \
-                    not isinstance(item.expected, (dict, tuple)):
-                result.submitted = summary(outcome.value, show_values=case.visible)
         cases.append(result)
     return cases
 
@@ -289,48 +285,14 @@ def _missing_text(name, source):
 
 
 def _judge(exercise, item, outcome, result):
-    """Fill ``result`` (status, problems, mistakes, expected) from one call's outcome."""
-    from .course.compare import Problem, compare, summary
-    from .course.diagnose import diagnose
+    from .course.judge import judge
 
-    case, expected = item.case, item.expected
-    if outcome is None:
-        result.status, result.problems = "crashed", ["was not run"]
-        return
-    if outcome.status != "ok":
-        result.status = {"error": "error", "timeout": "timeout"}.get(outcome.status, "crashed")
-        text = outcome.error or outcome.status
-        result.problems = [text if outcome.status != "error" or text.startswith("function ")
-                           else f"raised {text}"]
-        problems = []
-    else:
-        problems = compare(outcome.value, expected, exercise.result, rtol=exercise.rtol,
-                           atol=exercise.atol, show_values=case.visible,
-                           names=exercise.result_names)
-        if exercise.mutation_check and outcome.args_after is not None:
-            if any(compare(after, before, "", rtol=0, atol=0)
-                   for before, after in zip(case.args, outcome.args_after, strict=False)):
-                problems.append(Problem("inputs", f"{exercise.name} modified its arguments; it "
-                                        f"must return new arrays and leave its inputs "
-                                        f"unchanged", "mutation"))
-        if not problems and exercise.extra_check is not None:
-            extra = exercise.extra_check(case, outcome)
-            if extra:
-                problems.append(Problem("printed", extra, "printed"))
-        result.problems = [p.text for p in problems]
-        result.status = "failed" if problems else "passed"
-    if result.status == "passed":
-        return
-    if case.visible and result.status == "failed" and not isinstance(expected, (dict, tuple)):
-        result.expected = summary(expected, show_values=True)
-    for finding in diagnose(exercise, case, outcome, expected, problems):
-        mistake = finding.mistake
-        result.mistakes.append(MistakeNote(mistake.id, mistake.title, mistake.hint,
-                                           tuple(x for x in finding.explains if x != "*")))
+    judge(exercise, item, outcome, result)
 
 
-def review_cases(questions, run, source, not_graded):
-    """One CaseResult per review question answered as a notebook variable."""
+def review_cases(questions, run, source, not_graded, *, form_only=False):
+    """One CaseResult per review question answered as a notebook variable (``form_only``:
+    the student's check, which says nothing of a graded answer but its form)."""
     from .course import review
 
     cases = []
@@ -345,14 +307,19 @@ def review_cases(questions, run, source, not_graded):
         else:
             values = run.review if run is not None else {}
             present = question.variable in values
-            passed, problem, feedback = review.check(question, values.get(question.variable),
-                                                     present)
-            if passed:
+            value = values.get(question.variable)
+            credit, problem, feedback = review.check(question, value, present,
+                                                     form_only=form_only)
+            if credit == 1:
                 result.status, result.points = "passed", result.max_points
+                if form_only and not getattr(question, "practice", False):
+                    result.note = "its form is right; it is checked when the notebook is graded"
+            elif not present or value is None or (isinstance(value, str) and not value.strip()):
+                result.status, result.problems = "missing", [problem]  # not answered yet
             else:
                 result.status, result.problems, result.feedback = "failed", [problem], feedback
-                if present:
-                    result.submitted = _answer_label(question, values[question.variable])
+                result.points = result.max_points * _fraction(credit)
+                result.submitted = _answer_label(question, value)
         cases.append(result)
     return cases
 

@@ -19,25 +19,9 @@ Students never get this module; their released notebooks check with ``shallow_ch
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import io
-import json
 import os
-import sys
 
-import numpy as np
-
-
-def _transported(value):
-    """The value as it would come back from the grader's child (plain data, Foreign objects)."""
-    from .isolation import wire
-
-    return wire.decode(json.loads(json.dumps(wire.encode(value))))
-
-
-class _ReferenceCall(Exception):
-    pass
+from shallow_ref.datasets import load_planar_dataset  # noqa: F401 - the notebooks import it here
 
 
 def _reference_dir():
@@ -46,91 +30,30 @@ def _reference_dir():
     return os.path.dirname(os.path.realpath(shallow_ref.__file__)) + os.sep
 
 
-def _call(exercise, graded, function, course):
-    """Run ``function`` on one case with stand-ins; an outcome like the grader's child's."""
-    from .course.standins import Standins
-    from .isolation.protocol import CallOutcome
-    from .isolation.wire import writable
-
-    case = graded.case
-    args, kwargs = copy.deepcopy(case.args), copy.deepcopy(case.kwargs)
-    namespace = getattr(function, "__globals__", {})
-    answers = Standins(course, [graded])
-    missing = object()
-    saved = {name: namespace.get(name, missing) for name in exercise.depends
-             if name != exercise.name}
-
-    def stand_in(name, original):
-        def call(*a, **k):
-            rng = np.random.get_state() if course.exercises[name].random else None
-            reply = answers(case.id, name, list(a), k, rng)
-            if reply.get("hit"):
-                if reply.get("rng") is not None:
-                    np.random.set_state(_transported(reply["rng"]))
-                return writable(_transported(reply["value"]))
-            if original is missing or not callable(original):
-                raise NameError(f"name '{name}' is not defined")
-            return original(*a, **k)
-        return call
-
-    reference = _reference_dir()
-    seen = []
-
-    def profile(frame, event, arg):
-        if event == "call" and frame.f_code.co_filename.startswith(reference):
-            seen.append(frame.f_code.co_name)
-
-    state = np.random.get_state()
-    out = io.StringIO()
-    try:
-        for name, original in saved.items():
-            if name in course.exercises:
-                namespace[name] = stand_in(name, original)
-        if case.seed is not None:
-            np.random.seed(case.seed)
-        sys.setprofile(profile)
-        try:
-            with contextlib.redirect_stdout(out):
-                value = function(*args, **kwargs)
-        finally:
-            sys.setprofile(None)
-        if seen:
-            return CallOutcome(case.id, "error", error=f"calls the course's reference "
-                               f"implementation ({seen[0]} in shallow_ref): write your own")
-        return CallOutcome(case.id, "ok", value=_transported(value), stdout=out.getvalue(),
-                           args_after=[_transported(a) for a in args])
-    except Exception as exc:  # noqa: BLE001 - the student's error becomes the message
-        sys.setprofile(None)
-        text = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        return CallOutcome(case.id, "error", error=text, stdout=out.getvalue())
-    finally:
-        np.random.set_state(state)
-        for name, original in saved.items():
-            if original is missing:
-                namespace.pop(name, None)
-            else:
-                namespace[name] = original
-
-
 def check(name, function, *, hidden=False, seed=0):
     """Run the course's visible (or hidden) cases of exercise ``name`` on ``function``."""
     from .course import default_course
-    from .grade import _judge
-    from .reports.text import case_text
+    from .course.inprocess import call
+    from .course.judge import judge
+    from .course.messages import case_text
+    from .course.standins import Standins
     from .results import CaseResult
 
     course = default_course()
     exercise = course.exercises[name]
     graded = [g for g in course.graded_cases(exercise, seed) if g.case.visible != hidden]
     failures = []
+    answers = Standins.for_course(course, graded)
+    standins = tuple(d for d in exercise.depends if d in course.exercises)
+    random = tuple(d for d in standins if course.exercises[d].random)
     for item in graded:
-        outcome = _call(exercise, item, function, course)
+        outcome = call(function, item, answers, standins, random, watch=_reference_dir())
         result = CaseResult(name, "code", item.case.number,
                             "visible" if item.case.visible else "hidden")
         from .grade import call_text
 
         result.call = call_text(exercise, item.case)
-        _judge(exercise, item, outcome, result)
+        judge(exercise, item, outcome, result)
         if not result.passed:
             failures.append(case_text(result))
     kind = "hidden" if hidden else "visible"
@@ -146,8 +69,10 @@ def check_answer(variable, value):
 
     for question in review.bank().questions:
         if question.variable == variable:
-            passed, problem, feedback = review.check(question, _transported(value), True)
-            if not passed:
+            from .course.inprocess import transported
+
+            credit, problem, feedback = review.check(question, transported(value), True)
+            if credit != 1:
                 raise AssertionError("\n".join(filter(None, [problem, feedback])))
             print(f"{variable}: correct")
             return

@@ -28,6 +28,12 @@ def as_fraction(value) -> Fraction:
     """An exact number from an int, a Fraction, a "num/den" string or a float (its decimal)."""
     if isinstance(value, Fraction):
         return value
+    if type(value) is str:  # the stored form: "10" or "10/3" (fast: no regular expression)
+        numerator, _, denominator = value.partition("/")
+        try:
+            return Fraction(int(numerator), int(denominator) if denominator else 1)
+        except ValueError:
+            return Fraction(value.strip())
     if isinstance(value, bool):
         raise TypeError("points cannot be a bool")
     if isinstance(value, int):
@@ -79,6 +85,7 @@ class CaseResult:
     status: str = "failed"
     call: str = ""  # "forward_propagation(X=array(2, 3), parameters={...})": shapes only
     problems: list = field(default_factory=list)  # one line each: what is wrong
+    labels: list = field(default_factory=list)  # the part each problem is about ("grads['db1']")
     mistakes: list = field(default_factory=list)  # MistakeNote, in the catalog's order
     submitted: str = ""  # a short, safe description of what came back (never a long value)
     expected: str = ""  # visible cases only: a short description of the right value
@@ -111,14 +118,14 @@ class CaseResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> CaseResult:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        values = {k: v for k, v in data.items() if k in _CASE_FIELDS}
         values["points"] = as_fraction(values.get("points", 0))
         values["max_points"] = as_fraction(values.get("max_points", 0))
         values["mistakes"] = [MistakeNote(m["id"], m.get("title", ""), m.get("hint", ""),
                                           tuple(m.get("explains", ())))
                               for m in values.get("mistakes", [])]
         values["problems"] = list(values.get("problems", []))
+        values["labels"] = list(values.get("labels", []))
         return cls(**values)
 
 
@@ -191,8 +198,7 @@ class SubmissionResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known and k != "cases"}
+        values = {k: v for k, v in data.items() if k in _SUBMISSION_FIELDS and k != "cases"}
         result = cls(**values)
         result.cases = [CaseResult.from_dict(c) for c in data.get("cases", [])]
         return result
@@ -240,3 +246,7 @@ class SubmissionResult:
                 "graded_at": self.graded_at, "grader_version": self.grader_version,
             },
         }
+
+
+_CASE_FIELDS = frozenset(f.name for f in fields(CaseResult))
+_SUBMISSION_FIELDS = frozenset(f.name for f in fields(SubmissionResult))

@@ -1,7 +1,8 @@
 """Who submitted what, and when: submissions found exactly as nbgrader lays them out.
 
 In a course folder a submission is ``submitted/<student>/<assignment>/`` at exactly that depth
-(nbgrader's layout), and the file graded is the assignment's released notebook
+(nbgrader's layout; ``--assignment`` picks one assignment's folders, as ``nbgrader autograde``
+does), and the file graded is the assignment's released notebook
 (``<assignment>.ipynb`` or the name its record gives); other notebooks beside it are listed as
 ignored, never graded. The graded folder may be given as the course folder, its ``submitted``
 folder (or any folder laid out like it), one student's folder, or one submission folder. A file
@@ -202,11 +203,16 @@ class Finder:
                 continue
             if kind != "dir":
                 continue
-            if self.assignment is None and not self._is_assignment_name(assignment):
-                self.refuse(path, f"{assignment!r} is not an assignment of this course "
-                                  f"({', '.join(sorted(self.assignments))}); use --assignment")
+            if self.assignment is not None:
+                if assignment == self.assignment:  # --assignment picks its own folders
+                    self.submission(self.student or student, assignment, path)
                 continue
-            self.submission(self.student or student, self.assignment or assignment, path)
+            if not self._is_assignment_name(assignment):
+                self.refuse(path, f"{assignment!r} is not an assignment of this course "
+                                  f"({', '.join(sorted(self.assignments))}); define it in the "
+                                  f"course folder (solutions/{assignment}/exercises.py)")
+                continue
+            self.submission(self.student or student, assignment, path)
 
     def submission(self, student: str, assignment: str, folder: Path):
         """One ``<student>/<assignment>/`` folder: its released notebook, the rest ignored."""

@@ -9,7 +9,7 @@ which exercises an assignment has, what a reference returns, which cases a stude
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .records import (
@@ -42,6 +42,7 @@ class GradedCase:
     case: Case
     expected: object
     trace: tuple = ()
+    extras: dict = field(default_factory=dict)  # e.g. {"printed_costs": {0: 0.693}}
 
 
 class Course:
@@ -114,7 +115,8 @@ class Course:
             expected = run_reference(exercise.reference, case.args, case.kwargs, case.seed)
             trace = tuple(exercise.trace(case, self.reference_of(version))) \
                 if exercise.trace is not None else ()
-            graded.append(GradedCase(case, expected, trace))
+            extras = dict(exercise.extras(case)) if exercise.extras is not None else {}
+            graded.append(GradedCase(case, expected, trace, extras))
         return graded
 
     def guess_assignment(self, defined) -> str | None:

@@ -13,8 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..isolation.wire import Foreign, clean_text
-from .records import ATOL, RTOL
+try:  # inside the grader
+    from ..isolation.wire import Foreign, clean_text
+except ImportError:  # shipped in the self-check package: wire.py beside it
+    from .wire import Foreign, clean_text
+
+RTOL = 1e-5
+ATOL = 1e-7
 
 MAX_PROBLEMS = 6
 SUMMARY_CHARS = 120

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 
+from . import transforms
 from .compare import compare
 
 MAX_MUTATIONS = 2
@@ -56,7 +57,8 @@ def diagnose(exercise, case, outcome, expected, problems):
 
     value, remaining = outcome.value, list(problems)
     for symptom in exercise.symptoms:
-        if symptom.test is None or not _safe(symptom.test, case, outcome, expected):
+        if symptom.test is None or not transforms.run_test(symptom.test, case.args, outcome,
+                                                           expected):
             continue
         if symptom.normalize is None:
             only = set(symptom.labels)
@@ -65,7 +67,7 @@ def diagnose(exercise, case, outcome, expected, problems):
             remaining = [p for p in remaining if p.label not in set(explained)]
             continue
         try:
-            undone = symptom.normalize(value, expected)
+            undone = transforms.undo(symptom.normalize, value, expected)
         except Exception:  # noqa: BLE001 - a symptom that cannot be undone is not this one
             continue
         after = _problems(exercise, undone, expected)
@@ -115,9 +117,3 @@ def _search(exercise, case, value, remaining):
                     return [Finding(by_id[flag], explained) for flag in combo]
     return []
 
-
-def _safe(test, case, outcome, expected):
-    try:
-        return bool(test(case, outcome, expected))
-    except Exception:  # noqa: BLE001 - a detector that cannot apply does not match
-        return False

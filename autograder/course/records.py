@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-RTOL = 1e-5
-ATOL = 1e-7
+from .compare import ATOL, RTOL  # noqa: F401 - one home for the default tolerances
+
 VISIBLE_SEED = 0
 """Visible cases are built from this seed for everybody (students compare notes on them, and the
 self-check shipped with the release holds them); hidden cases come from the student's seed."""
@@ -54,18 +54,19 @@ class Case:
 class Symptom:
     """A mistake recognised from what came back, whatever the computation.
 
-    ``test(case, outcome, expected)`` says whether a returned value shows it; ``error`` lists
-    pieces of exception messages that show it when the function raised. ``normalize(value)``,
-    when given, undoes it (a list made a tuple again, an array squeezed to a float, a bias
-    vector given its column shape) so the search for wrong computations can look at the rest.
-    Without ``normalize`` it explains the problems of ``labels`` (all of them when empty).
+    ``test`` is a spec of ``transforms.TESTS`` (``("flat_keys", ("db1", "db2"))``): whether a
+    returned value shows it; ``error`` lists pieces of exception messages that show it when
+    the function raised. ``normalize``, a spec of ``transforms.UNDO``, undoes it (a list made a
+    tuple again, a bias vector given its column shape) so the search for wrong computations can
+    look at the rest. Without ``normalize`` it explains the problems of ``labels`` (all of
+    them when empty). Specs are data, so the self-check shipped to students carries them.
     """
 
     id: str
     title: str
     hint: str
-    test: Callable | None = None
-    normalize: Callable | None = None
+    test: tuple | None = None
+    normalize: tuple | None = None
     error: tuple = ()
     labels: tuple = ()
 
@@ -117,7 +118,7 @@ class Exercise:
     mutation_check: bool = False  # ask the child for the arguments after the call
     result: str = "the result"  # how feedback names the returned value
     result_names: tuple = ()  # names of the items of a returned tuple
-    extra_check: Callable | None = None  # extra_check(case, outcome) -> problem or None
+    extras: Callable | None = None  # extras(case) -> dict of more expected facts
     symptoms: tuple = ()  # Symptom
     mutations: tuple = ()  # Mutation
     mutant: Callable | None = None  # mutant(case, flags) -> buggy value, or None if n/a

@@ -8,6 +8,7 @@ notebook gave to an answer variable is right, with the bank's feedback for a wro
 from __future__ import annotations
 
 import functools
+from fractions import Fraction
 
 import numpy as np
 
@@ -38,21 +39,32 @@ def plain(value):
     return value
 
 
-def check(question, value, present):
-    """(passed, problem, feedback) for the notebook's answer to ``question``."""
-    from quizzes.checking import AnswerFormatError, check_answer
+def check(question, value, present, *, form_only=False):
+    """(credit, problem, feedback) for the notebook's answer to ``question``: credit is the
+    fraction of its points earned (1 when right; a multiple-answer question can earn part).
+
+    ``form_only``: the student's own check of a graded question: its form only (a shape is a
+    tuple of ints, a choice is one of the letters), never whether it is right; practice
+    questions are checked fully.
+    """
+    from quizzes.checking import AnswerFormatError, check_answer, check_form
 
     if not present:
-        return False, f"{question.variable} is not defined after the notebook's definitions ran", ""
+        return 0, f"{question.variable} is not defined after the notebook's definitions ran", ""
     value = plain(value)
     if value is None or (isinstance(value, str) and not value.strip()):
-        return False, f"{question.variable} is not answered yet", ""
+        return 0, f"{question.variable} is not answered yet", ""
+    if form_only and not getattr(question, "practice", False):
+        problem = check_form(question, value)
+        return (0, f"{question.variable}: {problem}", "") if problem else (1, "", "")
     try:
         result = check_answer(question, value)
     except AnswerFormatError as exc:
-        return False, f"{question.variable}: {exc}", ""
+        return 0, f"{question.variable}: {exc}", ""
     except (TypeError, ValueError):
-        return False, f"{question.variable}: the answer could not be read", ""
+        return 0, f"{question.variable}: the answer could not be read", ""
     if result.correct:
-        return True, "", ""
-    return False, f"{question.variable} is not the right answer", result.feedback
+        return 1, "", ""
+    credit = Fraction(str(result.score)) / Fraction(str(result.max_score)) \
+        if result.max_score else 0
+    return credit, f"{question.variable} is not the right answer", result.feedback

@@ -16,20 +16,44 @@ for a question is a comparison against the trace, bounded by the case's own size
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..isolation import wire
+try:  # inside the grader
+    from ..isolation import wire
+except ImportError:  # shipped in the self-check package: wire.py beside it
+    from . import wire
 from .compare import matches
 
 ARG_RTOL = 1e-7
 ARG_ATOL = 1e-10
 
 
-def bind(exercise, args, kwargs):
+@dataclass(frozen=True)
+class Signature:
+    """A graded function's course signature: its parameters in order, and their defaults."""
+
+    names: tuple
+    defaults: dict
+
+
+def signature_of(exercise) -> Signature:
+    """The Signature of an Exercise record (defaults read from its reference)."""
+    names = (*exercise.args, *exercise.optional)
+    try:
+        parameters = inspect.signature(exercise.reference).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    defaults = {name: parameters[name].default for name in names if name in parameters
+                and parameters[name].default is not inspect.Parameter.empty}
+    return Signature(names, defaults)
+
+
+def bind(signature, args, kwargs):
     """The call's arguments by parameter name, defaults filled, under the course signature;
     None when the call does not fit it."""
-    names = (*exercise.args, *exercise.optional)
+    names = signature.names
     if len(args) > len(names) or set(kwargs) - set(names):
         return None
     bound = dict(zip(names, args, strict=False))
@@ -37,16 +61,11 @@ def bind(exercise, args, kwargs):
         if key in bound:
             return None
         bound[key] = value
-    try:
-        parameters = inspect.signature(exercise.reference).parameters
-    except (TypeError, ValueError):
-        parameters = {}
     for name in names:
         if name not in bound:
-            default = parameters.get(name)
-            if default is None or default.default is inspect.Parameter.empty:
+            if name not in signature.defaults:
                 return None
-            bound[name] = default.default
+            bound[name] = signature.defaults[name]
     return bound
 
 
@@ -61,29 +80,30 @@ def _same_state(a, b):
 
 class Standins:
     """The stand-in answers of one exercise's cases: ``standins(call_id, function, args,
-    kwargs, rng) -> reply`` (the ``answer`` of an ``ExerciseJob``)."""
+    kwargs, rng) -> reply`` (the ``answer`` of an ``ExerciseJob``). ``signatures`` maps each
+    function a stand-in may stand for to its Signature."""
 
-    def __init__(self, course, graded_cases, version=None):
-        self.course = course
-        self.version = version
+    def __init__(self, signatures, graded_cases):
+        self.signatures = dict(signatures)
         self.entries = {}  # call id -> [(function, bound args, entry)]
         for graded in graded_cases:
             prepared = []
             for entry in graded.trace:
-                exercise = self._exercise(entry.function)
-                bound = bind(exercise, entry.args, entry.kwargs) if exercise else None
+                signature = self.signatures.get(entry.function)
+                bound = bind(signature, entry.args, entry.kwargs) if signature else None
                 if bound is not None:
                     prepared.append((entry.function, bound, entry))
             self.entries[graded.case.id] = prepared
         self._encoded = {}
 
-    def _exercise(self, name):
-        exercise = self.course.exercises.get(name)
-        return exercise.for_version(self.version) if exercise is not None else None
+    @classmethod
+    def for_course(cls, course, graded_cases, version=None):
+        return cls({name: signature_of(exercise.for_version(version))
+                    for name, exercise in course.exercises.items()}, graded_cases)
 
     def __call__(self, call_id, function, args, kwargs, rng):
-        exercise = self._exercise(function)
-        bound = bind(exercise, args, kwargs) if exercise is not None else None
+        signature = self.signatures.get(function)
+        bound = bind(signature, args, kwargs) if signature is not None else None
         if bound is None:
             return {"op": "reply", "hit": False}
         for name, want, entry in self.entries.get(call_id, ()):

@@ -3,33 +3,11 @@ Gradescope's per-test output. Every string a student controls is made safe to pr
 
 from __future__ import annotations
 
+from ..course.messages import case_text
 from ..results import points_text
 from ..safety import terminal
 
-
-def case_text(case) -> str:
-    """A case as lines: what was called, what is wrong, each named mistake with its hint."""
-    if case.passed:
-        return f"Called {case.call}: correct" if case.call else f"{case.exercise}: correct"
-    lines = []
-    if case.call:
-        lines.append(f"Called {case.call}")
-    for problem in case.problems:
-        lines.append(f"Problem: {problem}")
-    if case.submitted and case.kind == "code":
-        lines.append(f"Returned: {case.submitted}")
-    if case.expected:
-        lines.append(f"Expected: {case.expected}")
-    for mistake in case.mistakes:
-        about = f" (explains {', '.join(mistake.explains)})" if mistake.explains and len(
-            case.mistakes) > 1 else ""
-        lines.append(f"Likely mistake: {mistake.title}{about}")
-        lines.append(f"Hint: {mistake.hint}")
-    if case.feedback:
-        lines.append(f"Hint: {case.feedback}")
-    if case.note:
-        lines.append(case.note)
-    return "\n".join(terminal(line) for line in lines)
+__all__ = ["batch_summary", "case_text", "feedback_text", "summary_line"]
 
 
 def feedback_text(result, *, only_failed=True) -> str:
@@ -43,6 +21,9 @@ def feedback_text(result, *, only_failed=True) -> str:
         lines.append(f"  ! {terminal(error)}")
     for note in result.notes:
         lines.append(f"  note: {terminal(note)}")
+    if result.status in ("unreadable", "failed"):  # one reason, said once
+        lines.append(f"  isolation: {', '.join(result.layers) or 'none'}")
+        return "\n".join(lines)
     totals = result.exercise_points()
     width = max((len(name) for name in totals), default=10)
     for exercise, (got, top) in totals.items():

@@ -12,9 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.authoring import review_cells, sync_review_cells
-from autograder.grade import Submission, grade_submission
-from autograder.rubric import exercises_for, review_questions
+from autograder.course import default_course, review
+from autograder.grade import Options, Submission, grade_submission
+from autograder.release.authoring import review_cells, sync_review_cells
+from autograder.results import as_fraction
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -36,9 +37,20 @@ def nbgrader(*args, cwd):
     return done
 
 
+COURSE = default_course()
+
+
+def exercises_for(name):
+    return COURSE.exercises_for(name)
+
+
+def review_questions(name):
+    return review.questions(COURSE.assignment(name))
+
+
 def full_marks(name):
-    return sum(e.points for e in exercises_for(name)) + sum(
-        q.points for q in review_questions(name))
+    return sum(as_fraction(e.points) for e in exercises_for(name)) + sum(
+        as_fraction(q.points) for q in review_questions(name))
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -77,7 +89,7 @@ def test_release_holds_no_solution_and_no_hidden_test(name):
     source = nbformat.read(SOURCES[name], as_version=4)
     release = RELEASES[name].read_text()
     assert "BEGIN SOLUTION" not in release and "BEGIN HIDDEN TESTS" not in release
-    assert "hidden=True" not in release and "check_answer(" not in release
+    assert "hidden=True" not in release and "grader_check" not in release
     for cell in source.cells:
         text = cell.source
         while "### BEGIN SOLUTION" in text:
@@ -104,6 +116,8 @@ def test_solution_notebook_runs_top_to_bottom_in_a_kernel(name, tmp_path):
         assert f"{exercise.name}: all 1 visible case(s) pass" in printed
         assert f"{exercise.name}: all 2 hidden case(s) pass" in printed or \
             f"{exercise.name}: all 1 hidden case(s) pass" in printed
+    for question in review_questions(name):
+        assert f"{question.variable}: correct" in printed
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert errors == []
@@ -127,6 +141,10 @@ def test_committed_release_is_up_to_date(tmp_path):
         fresh = json.loads((course / "assignments" / name / f"{name}.ipynb").read_text())
         committed = json.loads(RELEASES[name].read_text())
         assert fresh == committed, f"assignments/{name} is stale: run `shallow release`"
+        for path in sorted((course / "assignments" / name / "shallow_checks").iterdir()):
+            committed_file = ROOT / "assignments" / name / "shallow_checks" / path.name
+            assert committed_file.read_bytes() == path.read_bytes(), \
+                f"assignments/{name}/shallow_checks/{path.name} is stale: run `shallow release`"
         assert (course / "solutions" / name / f"{name}.ipynb").read_text() == \
             SOURCES[name].read_text(), "the source notebook was not in sync with the bank"
 
@@ -138,12 +156,13 @@ def test_nbgrader_round_trip_and_shallow_grade_agree(tmp_path):
     exchange.mkdir()
     with open(course / "nbgrader_config.py", "a") as config:
         config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
-    nbgrader("generate_assignment", "activations", "--force", cwd=course)
-    nbgrader("generate_assignment", "planar_classifier", "--force", cwd=course)
+    out = subprocess.run([str(BIN / "shallow"), "release", "--course", str(course)],
+                         capture_output=True, text=True, env=tool_env(), timeout=600)
+    assert out.returncode == 0, out.stderr  # nbgrader's generate_assignment and the bundles
     for name in ASSIGNMENTS:
         nbgrader("release_assignment", name, "--force", cwd=course)
 
-    students = {"alice": "solution", "bob": "untouched"}
+    students = {"alice": "solution", "bob": "untouched", "mallory": "wraps the reference"}
     for student, version in students.items():
         home = tmp_path / student
         home.mkdir()
@@ -154,8 +173,11 @@ def test_nbgrader_round_trip_and_shallow_grade_agree(tmp_path):
             nbgrader("fetch_assignment", name, cwd=home)
             fetched = home / name / f"{name}.ipynb"
             assert fetched.exists()
+            assert (home / name / "shallow_checks" / "cases.json").exists()  # the self-check
             if version == "solution":
                 shutil.copy(SOURCES[name], fetched)
+            elif version == "wraps the reference":
+                shutil.copy(_wrapping_the_reference(name, tmp_path), fetched)
             nbgrader("submit", name, f"--student={student}", cwd=home)
 
     for name in ASSIGNMENTS:
@@ -170,9 +192,27 @@ def test_nbgrader_round_trip_and_shallow_grade_agree(tmp_path):
         assert float(rows[(name, "alice")]["max_score"]) == top
         assert float(rows[(name, "alice")]["score"]) == top
         assert float(rows[(name, "bob")]["score"]) == 0
-        for student in students:
+        # the hidden tests see the calls into shallow_ref: only the review answers count
+        wrapped = float(rows[(name, "mallory")]["score"])
+        answers = sum(q.points for q in review_questions(name))
+        assert wrapped == answers, (name, wrapped)
+        for student in ("alice", "bob"):
             path = course / "submitted" / student / name / f"{name}.ipynb"
-            ours = grade_submission(Submission(str(path), student, name))
-            assert ours.max_score == top
+            ours = grade_submission(Submission(str(path), student, name), Options(seed=0))
+            assert ours.max_points == top
             assert ours.score == float(rows[(name, student)]["score"]), (student, name)
             assert not any("Traceback" in e for e in ours.errors)
+
+
+def _wrapping_the_reference(name, tmp_path):
+    """The solution with every graded function a wrapper of shallow_ref's."""
+    nb = nbformat.read(SOURCES[name], as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.metadata.get("nbgrader", {}).get("solution") and grade_id.endswith("_solution"):
+            function = grade_id[:-len("_solution")]
+            cell.source = (f"import shallow_ref\n\ndef {function}(*args, **kwargs):\n"
+                           f"    return shallow_ref.{function}(*args, **kwargs)\n")
+    path = tmp_path / f"wrapped-{name}.ipynb"
+    nbformat.write(nb, path)
+    return path

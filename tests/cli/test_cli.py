@@ -1,3 +1,5 @@
+"""The command line: version, train, start-up without heavy imports, one-line errors."""
+
 import os
 import subprocess
 import sys
@@ -35,7 +37,8 @@ def test_bad_hidden_sizes_is_a_one_line_error():
 
 def test_console_script_starts_without_heavy_imports():
     code = ("import sys, autograder.cli; "
-            "print(sorted(m for m in ('numpy', 'nbformat', 'nbgrader', 'matplotlib', 'yaml') "
+            "print(sorted(m for m in ('numpy', 'nbformat', 'nbgrader', 'matplotlib', 'yaml', "
+            "'jinja2', 'autograder.course', 'autograder.isolation.sandbox') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -44,3 +47,15 @@ def test_console_script_starts_without_heavy_imports():
         out = subprocess.run([str(shallow), "--version"], capture_output=True, text=True,
                              env={**os.environ}, check=True)
         assert __version__ in out.stdout
+
+
+def test_grading_imports_no_notebook_or_report_library():
+    """`shallow grade` reads notebooks as JSON: it never needs nbformat, nbgrader or matplotlib."""
+    code = ("import sys; sys.argv = ['shallow', 'grade', '--help']\n"
+            "from autograder.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "from autograder import grade, batch, submissions\n"
+            "print(sorted(m for m in ('nbformat', 'nbgrader', 'matplotlib', 'jinja2') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

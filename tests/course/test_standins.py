@@ -3,7 +3,7 @@
 import numpy as np
 
 from autograder.course import default_course
-from autograder.course.standins import Standins, bind
+from autograder.course.standins import Standins, bind, signature_of
 from autograder.isolation import wire
 
 COURSE = default_course()
@@ -19,19 +19,19 @@ def graded(name, seed=0, number=1):
 
 
 def test_binding_fills_defaults_and_refuses_what_the_course_signature_does_not_have():
-    update = COURSE.exercises["update_parameters"]
+    update = signature_of(COURSE.exercises["update_parameters"])
     assert bind(update, ("p", "g"), {}) == {"parameters": "p", "grads": "g",
                                             "learning_rate": 1.2}
     assert bind(update, ("p",), {"grads": "g", "learning_rate": 0.5})["learning_rate"] == 0.5
     assert bind(update, ("p", "g", 1, 2), {}) is None
     assert bind(update, ("p", "g"), {"lr": 1}) is None
     assert bind(update, ("p",), {"parameters": "q"}) is None
-    assert bind(COURSE.exercises["forward_propagation"], ("X",), {}) is None
+    assert bind(signature_of(COURSE.exercises["forward_propagation"]), ("X",), {}) is None
 
 
 def test_predict_gets_the_forward_pass_of_its_own_case_and_nothing_else():
     exercise, item = graded("predict")
-    answer = Standins(COURSE, [item])
+    answer = Standins.for_course(COURSE, [item])
     parameters, X = item.case.args
     reply = answer(item.case.id, "forward_propagation", [X, parameters], {}, None)
     assert reply["hit"] is True
@@ -50,14 +50,14 @@ def test_predict_gets_the_forward_pass_of_its_own_case_and_nothing_else():
 def test_an_input_recorded_from_another_exercise_s_hidden_case_is_a_miss():
     _, forward = graded("forward_propagation", seed=9, number=2)  # a hidden case
     _, item = graded("predict", seed=9)
-    answer = Standins(COURSE, [item])
+    answer = Standins.for_course(COURSE, [item])
     X, parameters = forward.case.args
     assert answer(item.case.id, "forward_propagation", [X, parameters], {}, None)["hit"] is False
 
 
 def test_a_correct_nn_model_is_answered_at_every_step_and_gets_the_right_parameters():
     exercise, item = graded("nn_model", number=2)
-    answer = Standins(COURSE, [item])
+    answer = Standins.for_course(COURSE, [item])
     X, Y, n_h = item.case.args
     iterations = item.case.kwargs["num_iterations"]
     calls = []
@@ -83,7 +83,7 @@ def test_a_correct_nn_model_is_answered_at_every_step_and_gets_the_right_paramet
 
 def test_initialize_parameters_is_answered_only_from_the_generator_state_of_the_case():
     _, item = graded("nn_model")
-    answer = Standins(COURSE, [item])
+    answer = Standins.for_course(COURSE, [item])
     X, Y, n_h = item.case.args
     np.random.seed(3)
     right = answer(item.case.id, "initialize_parameters", [2, n_h, 1], {},
@@ -98,7 +98,7 @@ def test_initialize_parameters_is_answered_only_from_the_generator_state_of_the_
 
 def test_an_activation_is_answered_for_the_case_s_own_intermediate_values_only():
     _, item = graded("forward_propagation")
-    answer = Standins(COURSE, [item])
+    answer = Standins.for_course(COURSE, [item])
     X, p = item.case.args
     Z1 = p["W1"] @ X + p["b1"]
     assert answer(item.case.id, "tanh", [Z1], {}, None)["hit"] is True

@@ -1,44 +1,41 @@
-"""The SQLite gradebook, on real files: attempts kept, transactions, processes, kill -9, CSV."""
+"""The SQLite gradebook, on real files: structured attempts, exact points, the latest attempt by
+submission time, manual grades, migration from version 1, several processes, kill -9."""
 
-import csv
-import io
 import json
 import multiprocessing
-import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from autograder.gradebook import SCHEMA_VERSION, Gradebook, GradebookError
-from autograder.result import SubmissionResult
-from autograder.result import TestResult as Case  # not collected as a test class
+from autograder.gradebook import SCHEMA_VERSION, Gradebook, GradebookError, open_gradebook
+from autograder.results import CaseResult, MistakeNote, SubmissionResult
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_result(student="alice", assignment="week3", *, scores=(1.0, 0.5, 2.0), sha="a" * 64,
-                version="1.0.0", seed=0, graded_at="2026-03-01T10:00:00Z", **extra):
+def make_result(student="alice", assignment="week3", *, points=(1, 0, 2), sha="a" * 64,
+                version="1.0.0", seed=0, graded_at="2026-03-01T10:00:00Z", submitted_at="",
+                **extra):
     exercises = ["layer_sizes", "forward_propagation", "compute_cost"]
-    tests = [
-        Case(
-            name=f"{exercises[i % 3]}: case {i}", exercise=exercises[i % 3], score=score,
-            max_score=2.0, status="passed" if score == 2.0 else "failed",
-            output=f"called case {i}", mistake=None if score == 2.0 else f"mistake-{i}",
-        )
-        for i, score in enumerate(scores)
+    cases = [
+        CaseResult(exercises[i % 3], "code", i + 1, "hidden" if i else "visible",
+                   Fraction(p, 3), Fraction(2, 3), "passed" if p == 2 else "failed",
+                   call=f"{exercises[i % 3]}(X=array(2, 3))",
+                   problems=[] if p == 2 else [f"problem {i}"],
+                   mistakes=[] if p == 2 else [MistakeNote(f"mistake-{i}", "t", "h", ("x",))])
+        for i, p in enumerate(points)
     ]
-    return SubmissionResult(
-        student=student, assignment=assignment, path=f"submissions/{student}/{assignment}.ipynb",
-        sha256=sha, score=sum(scores), max_score=2.0 * len(scores), tests=tests,
-        errors=extra.pop("errors", []), layers=extra.pop("layers", ["subprocess", "rlimit"]),
-        seed=seed, graded_at=graded_at, duration_s=extra.pop("duration_s", 1.25),
-        grader_version=version, **extra,
-    )
+    return SubmissionResult(student=student, assignment=assignment,
+                            path=f"submitted/{student}/{assignment}/{assignment}.ipynb",
+                            sha256=sha, cases=cases, seed=seed, graded_at=graded_at,
+                            submitted_at=submitted_at, grader_version=version,
+                            layers=["rlimits", "bwrap"], **extra)
 
 
 @pytest.fixture
@@ -47,254 +44,257 @@ def gb(tmp_path):
         yield book
 
 
-def count_attempts(path):
-    with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]
-
-
 # -- opening -------------------------------------------------------------------------------------
-
 
 def test_new_file_has_schema_wal_and_version(tmp_path):
     path = tmp_path / "nested" / "folder" / "grades.db"
     with Gradebook(path):
         pass
-    assert path.exists()
     with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    assert {"attempts", "tests", "quiz_attempts", "quiz_answers"} <= tables
-    with Gradebook(path) as book:  # reopening an existing gradebook
-        assert book.attempts() == []
+    assert {"attempts", "cases", "overrides", "quiz_attempts", "quiz_answers"} <= tables
 
 
-def test_garbage_file_is_a_one_line_error_with_the_path(tmp_path):
-    path = tmp_path / "notes.db"
-    path.write_bytes(b"this is not sqlite at all\n" * 100)
-    with pytest.raises(GradebookError) as caught:
+@pytest.mark.parametrize("content, words", [
+    (b"not a database at all" * 100, "not a gradebook database"),
+])
+def test_garbage_file_is_a_one_line_error_with_the_path(tmp_path, content, words):
+    path = tmp_path / "bad.db"
+    path.write_bytes(content)
+    with pytest.raises(GradebookError) as info:
         Gradebook(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: not a gradebook database (")
-    assert "\n" not in message and "Traceback" not in message
-    assert path.read_bytes() == b"this is not sqlite at all\n" * 100  # left as it was
+    assert str(info.value).startswith(f"{path}: ") and words in str(info.value)
+    assert "\n" not in str(info.value) and path.read_bytes() == content
 
 
-def test_newer_schema_version_is_refused(tmp_path):
-    path = tmp_path / "grades.db"
-    Gradebook(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    with pytest.raises(GradebookError, match=r"not a gradebook database \(schema version 2"):
-        Gradebook(path)
+def test_newer_schema_and_other_programs_files_are_refused_untouched(tmp_path):
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA application_id = 1397245778")
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(GradebookError, match="newer than this grader's"):
+        Gradebook(newer)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    with pytest.raises(GradebookError, match="a SQLite file of another program"):
+        Gradebook(other)
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("t",)]
 
 
-def test_sqlite_file_of_another_program_is_refused_and_untouched(tmp_path):
-    path = tmp_path / "other.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE recipes (name TEXT)")
-    with pytest.raises(GradebookError, match="not a gradebook database"):
-        Gradebook(path)
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
-        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["recipes"]
+def test_a_link_or_folder_where_the_gradebook_should_be_is_refused(tmp_path):
+    (tmp_path / "real.db").write_bytes(b"")
+    (tmp_path / "link.db").symlink_to(tmp_path / "real.db")
+    with pytest.raises(GradebookError, match="not a regular file"):
+        Gradebook(tmp_path / "link.db")
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(GradebookError, match="not a regular file"):
+        open_gradebook(str(tmp_path / "dir.db"))
 
 
 def test_closed_gradebook_raises_gradebook_error(tmp_path):
-    book = Gradebook(tmp_path / "grades.db")
+    book = Gradebook(tmp_path / "g.db")
     book.close()
-    book.close()  # twice is fine
     with pytest.raises(GradebookError, match="closed"):
         book.attempts()
 
 
-# -- code attempts -------------------------------------------------------------------------------
+# -- attempts ------------------------------------------------------------------------------
 
-
-def test_round_trip_keeps_everything(gb):
-    result = make_result(errors=["cell 4: NameError", "cell 9: timeout"], seed=7)
-    attempt_id = gb.record(result)
-    assert isinstance(attempt_id, int)
-    [back] = gb.attempts()
-    assert back == result
-    assert [t.mistake for t in back.tests] == ["mistake-0", "mistake-1", None]
-    assert back.layers == ["subprocess", "rlimit"]
-    assert back.errors == ["cell 4: NameError", "cell 9: timeout"]
-    assert gb.latest("alice", "week3") == result
-
-
-def test_tests_table_rows(gb, tmp_path):
-    attempt_id = gb.record(make_result())
-    with sqlite3.connect(tmp_path / "grades.db") as conn:
-        rows = conn.execute(
-            "SELECT position, exercise, score, status, mistake FROM tests WHERE attempt_id = ?"
-            " ORDER BY position", (attempt_id,),
-        ).fetchall()
-    assert rows == [
-        (0, "layer_sizes", 1.0, "failed", "mistake-0"),
-        (1, "forward_propagation", 0.5, "failed", "mistake-1"),
-        (2, "compute_cost", 2.0, "passed", None),
-    ]
-
-
-def test_empty_graded_at_is_filled_in_row_and_json(gb, tmp_path):
-    result = make_result(graded_at="")
+def test_round_trip_keeps_every_field_and_exact_points(gb):
+    result = make_result(errors=["a problem"], notes=["a note"], ignored=["old.ipynb"],
+                         status="graded", version="1.0.0", seed=123456789012345678,
+                         seed_source="course-secret", submitted_at="2026-03-01T09:00:00Z",
+                         submitted_at_source="timestamp.txt", review_policy="not-in-notebook")
     gb.record(result)
-    assert result.graded_at == ""  # the caller's object is not changed
-    stamp = gb.latest("alice", "week3").graded_at
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp)
+    [back] = gb.attempts()
+    assert back.to_dict() == result.to_dict()
+    assert back.points == Fraction(3, 3 * 1) + Fraction(0) and back.max_points == 2
+    assert isinstance(back.cases[0].points, Fraction)
+    assert back.cases[1].mistakes == [MistakeNote("mistake-1", "t", "h", ("x",))]
+
+
+def test_cases_table_holds_structured_rows(gb, tmp_path):
+    gb.record(make_result())
     with sqlite3.connect(tmp_path / "grades.db") as conn:
-        column, blob = conn.execute("SELECT graded_at, result_json FROM attempts").fetchone()
-    assert column == stamp == json.loads(blob)["extra_data"]["graded_at"]
+        rows = conn.execute("SELECT exercise, kind, number, visibility, points, max_points, "
+                            "status, mistakes FROM cases ORDER BY position").fetchall()
+    assert rows[0] == ("layer_sizes", "code", 1, "visible", "1/3", "2/3", "failed",
+                       '["mistake-0"]')
+    assert rows[2][4:7] == ("2/3", "2/3", "passed")
 
 
-def test_every_attempt_is_kept_and_latest_is_the_last(gb):
-    for i, score in enumerate((0.0, 1.0, 2.0)):
-        gb.record(make_result(scores=(score, 2.0), sha=str(i) * 64))
-    gb.record(make_result(student="bob"))
-    attempts = gb.attempts("alice", "week3")
-    assert [a.score for a in attempts] == [2.0, 3.0, 4.0]
-    assert gb.latest("alice", "week3") == attempts[-1]
-    assert len(gb.attempts()) == 4
-    assert len(gb.attempts(assignment="week3")) == 4
-    assert len(gb.attempts(student="bob")) == 1
-    assert gb.latest("alice", "week9") is None
-    assert [r.student for r in gb.latest_per_student("week3")] == ["alice", "bob"]
-    assert gb.latest_per_student("week3")[0].score == 4.0
+def test_strings_the_database_cannot_store_are_made_storable_not_fatal(gb):
+    result = make_result(student="al\udcffice", errors=["bad \ud800 text"])
+    result.cases[0].problems = ["\udcff" * 3]
+    gb.record(result)
+    [back] = gb.attempts()
+    assert back.student == "al\ufffdice" and back.errors == ["bad \ufffd text"]
+    assert back.cases[0].problems == ["\ufffd" * 3]
 
 
-def test_is_graded_only_for_exact_hash_version_and_seed(gb):
-    gb.record(make_result(sha="f" * 64, version="1.2.0", seed=3))
-    assert gb.is_graded("alice", "week3", "f" * 64, "1.2.0", 3)
-    assert not gb.is_graded("alice", "week3", "e" * 64, "1.2.0", 3)
-    assert not gb.is_graded("alice", "week3", "f" * 64, "1.3.0", 3)
-    assert not gb.is_graded("alice", "week3", "f" * 64, "1.2.0", 4)
-    assert not gb.is_graded("bob", "week3", "f" * 64, "1.2.0", 3)
-    assert not gb.is_graded("alice", "week4", "f" * 64, "1.2.0", 3)
+def test_latest_attempt_is_the_latest_submitted_not_the_latest_graded(gb):
+    gb.record(make_result(points=(2, 2, 2), submitted_at="2026-03-02T10:00:00Z"))
+    gb.record(make_result(points=(0, 0, 0), submitted_at="2026-03-01T10:00:00Z",
+                          graded_at="2026-03-05T00:00:00Z"))  # an older file graded later
+    assert gb.latest("alice", "week3").points == 2
+    gb.record(make_result(points=(1, 1, 1), submitted_at="2026-03-03T10:00:00Z"))
+    assert [r.points for r in gb.latest_per_student("week3")] == [1]
+    # Without submission times, the order of recording decides.
+    gb.record(make_result(student="bob", points=(2, 2, 2)))
+    gb.record(make_result(student="bob", points=(0, 0, 0)))
+    assert gb.latest("bob", "week3").points == 0
+    assert len(gb.attempts()) == 5  # nothing is ever overwritten
 
 
-def test_one_transaction_per_submission(gb, tmp_path):
-    gb.record(make_result(student="before"))
-    broken = make_result(student="broken")
-    broken.tests[1].status = None  # violates NOT NULL / CHECK on the second test row
-    with pytest.raises(GradebookError, match="broken/week3") as caught:
-        gb.record(broken)
-    assert "\n" not in str(caught.value)
-    assert gb.attempts(student="broken") == []
+def test_is_graded_only_for_exact_hash_version_seed_and_not_failed(gb):
+    gb.record(make_result(sha="b" * 64, version="2.0", seed=7))
+    assert gb.is_graded("alice", "week3", "b" * 64, "2.0", 7)
+    for other in (("c" * 64, "2.0", 7), ("b" * 64, "2.1", 7), ("b" * 64, "2.0", 8)):
+        assert not gb.is_graded("alice", "week3", *other)
+    gb.record(make_result(student="eve", sha="d" * 64, status="failed"))
+    assert not gb.is_graded("eve", "week3", "d" * 64, "1.0.0", 0)
+
+
+def test_one_transaction_per_submission_nothing_half_recorded(gb, tmp_path):
+    bad = make_result()
+    bad.cases[1].status = None  # violates NOT NULL in the cases table
+    with pytest.raises(GradebookError):
+        gb.record(bad)
+    assert gb.attempts() == []
     with sqlite3.connect(tmp_path / "grades.db") as conn:
-        assert conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 1
-        assert conn.execute("SELECT COUNT(*) FROM tests").fetchone()[0] == 3
-    gb.record(make_result(student="after"))  # the connection is still usable
-    assert gb.students() == ["after", "before"]
+        assert conn.execute("SELECT COUNT(*) FROM cases").fetchone()[0] == 0
 
 
 def test_students_and_assignments(gb):
-    gb.record(make_result(student="carol", assignment="week3"))
-    gb.record(make_result(student="alice", assignment="week4"))
-    gb.record(make_result(student="alice", assignment="week3"))
-    gb.record_quiz("dave", "week5", "bank.yaml", [])
-    assert gb.students() == ["alice", "carol", "dave"]
-    assert gb.students("week3") == ["alice", "carol"]
-    assert gb.students("week5") == ["dave"]
-    assert gb.assignments() == ["week3", "week4", "week5"]
+    gb.record(make_result("bob", "week3"))
+    gb.record(make_result("ann", "week4"))
+    gb.record_quiz("cat", "week3", "bank", [])
+    assert gb.students() == ["ann", "bob", "cat"]
+    assert gb.students("week3") == ["bob", "cat"]
+    assert gb.assignments() == ["week3", "week4"]
 
 
-# -- quizzes -------------------------------------------------------------------------------------
+# -- manual grades ---------------------------------------------------------------------------
 
-ANSWERS = [
-    {"question_id": "q1", "answer": "tanh", "correct": True, "score": 1.0, "max_score": 1.0},
-    {"question_id": "q2", "answer": "B", "correct": False, "score": 0.0, "max_score": 2.0},
-    {"question_id": "q3", "answer": "0.5", "correct": True, "score": 2.0, "max_score": 2.0},
-]
+def test_an_override_sets_an_exercise_in_every_view_and_survives_regrading(gb):
+    gb.record(make_result(points=(0, 0, 0)))
+    gb.override("alice", "week3", "forward_propagation", "2/3", reason="regraded by hand",
+                author="ta", created_at="2026-03-02T00:00:00Z")
+    latest = gb.latest("alice", "week3")
+    assert latest.exercise_points()["forward_propagation"] == (Fraction(2, 3), Fraction(2, 3))
+    assert latest.points == Fraction(2, 3)
+    assert any("set by hand to 2/3 (regraded by hand, ta" in n for n in latest.notes)
+    gb.record(make_result(points=(2, 0, 2), graded_at="2026-03-09T00:00:00Z"))  # a regrade
+    again = gb.latest_per_student("week3")[0]
+    assert again.exercise_points()["forward_propagation"][0] == Fraction(2, 3)
+    assert again.points == Fraction(2, 3) * 3
+    assert any("graded again since the manual grade" in n for n in again.notes)
+    [override] = gb.overrides()
+    assert (override.exercise, override.points, override.author) == (
+        "forward_propagation", Fraction(2, 3), "ta")
 
 
-def test_quiz_round_trip(gb):
-    quiz_id = gb.record_quiz("alice", "week3", "shallow.yaml", ANSWERS,
-                             graded_at="2026-03-02T09:00:00Z")
-    gb.record_quiz("bob", "week3", "shallow.yaml", ANSWERS[:1])
-    [quiz] = gb.quiz_attempts(student="alice")
-    assert quiz == {
-        "id": quiz_id, "student": "alice", "assignment": "week3", "bank": "shallow.yaml",
-        "graded_at": "2026-03-02T09:00:00Z", "score": 3.0, "max_score": 5.0, "answers": ANSWERS,
-    }
-    both = gb.quiz_attempts(assignment="week3")
-    assert [q["student"] for q in both] == ["alice", "bob"]
-    assert both[1]["answers"] == ANSWERS[:1]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", both[1]["graded_at"])
-    assert gb.quiz_attempts(assignment="week4") == []
+def test_an_override_needs_a_reason_and_non_negative_points(gb):
+    with pytest.raises(GradebookError, match="needs a reason"):
+        gb.override("alice", "week3", "x", 1, reason=" ")
+    with pytest.raises(GradebookError, match="cannot be negative"):
+        gb.override("alice", "week3", "x", -1, reason="why")
+
+
+def test_an_override_for_an_exercise_not_graded_adds_a_manual_case(gb):
+    gb.record(make_result())
+    gb.override("alice", "week3", "explain_why", 3, reason="essay")
+    latest = gb.latest("alice", "week3")
+    manual = [c for c in latest.cases if c.kind == "manual"]
+    assert [(c.exercise, c.points, c.max_points) for c in manual] == [("explain_why", 3, 3)]
+
+
+# -- quizzes -------------------------------------------------------------------------------
+
+def test_quiz_round_trip_and_latest(gb):
+    answers = [{"question_id": "q1", "answer": "b", "correct": True, "score": 1.0,
+                "max_score": 1.0},
+               {"question_id": "q2", "answer": None, "correct": False, "score": 0.0,
+                "max_score": 2.0}]
+    gb.record_quiz("alice", "week3", "bank", answers, graded_at="2026-01-01T00:00:00Z")
+    gb.record_quiz("alice", "week3", "bank", answers[:1])
+    [first, second] = gb.quiz_attempts("alice")
+    assert first["score"] == 1.0 and first["max_score"] == 3.0
+    assert first["answers"][1] == {"question_id": "q2", "answer": None, "correct": False,
+                                   "score": 0.0, "max_score": 2.0}
+    assert gb.latest_quiz("week3")["alice"]["id"] == second["id"]
 
 
 def test_quiz_answer_missing_a_key_stores_nothing(gb):
-    with pytest.raises(ValueError, match="quiz answer 1 lacks correct"):
-        gb.record_quiz("alice", "week3", "b", [ANSWERS[0], {"question_id": "q2", "answer": "x",
-                                                             "score": 0, "max_score": 1}])
+    with pytest.raises(ValueError, match="lacks correct"):
+        gb.record_quiz("a", "w", "b", [{"question_id": "q", "answer": "x", "score": 1,
+                                        "max_score": 1}])
     assert gb.quiz_attempts() == []
 
 
-# -- CSV export ----------------------------------------------------------------------------------
+# -- migration -----------------------------------------------------------------------------
+
+V1_SCHEMA = """
+CREATE TABLE attempts (id INTEGER PRIMARY KEY, student TEXT NOT NULL, assignment TEXT NOT NULL,
+ path TEXT, sha256 TEXT NOT NULL, grader_version TEXT, seed INTEGER, score REAL,
+ max_score REAL, graded_at TEXT NOT NULL, duration_s REAL, layers TEXT, errors TEXT,
+ result_json TEXT NOT NULL);
+CREATE INDEX attempts_student_assignment ON attempts (student, assignment);
+CREATE INDEX attempts_student_assignment_sha ON attempts (student, assignment, sha256);
+CREATE INDEX attempts_assignment ON attempts (assignment);
+CREATE TABLE tests (attempt_id INTEGER NOT NULL, position INTEGER NOT NULL, exercise TEXT,
+ name TEXT NOT NULL, score REAL NOT NULL, max_score REAL NOT NULL, status TEXT NOT NULL,
+ mistake TEXT, PRIMARY KEY (attempt_id, position));
+CREATE INDEX tests_exercise ON tests (exercise);
+CREATE TABLE quiz_attempts (id INTEGER PRIMARY KEY, student TEXT NOT NULL,
+ assignment TEXT NOT NULL, bank TEXT NOT NULL, graded_at TEXT NOT NULL, score REAL NOT NULL,
+ max_score REAL NOT NULL);
+CREATE INDEX quiz_attempts_student_assignment ON quiz_attempts (student, assignment);
+CREATE INDEX quiz_attempts_assignment ON quiz_attempts (assignment);
+CREATE TABLE quiz_answers (quiz_attempt_id INTEGER NOT NULL, position INTEGER NOT NULL,
+ question_id TEXT NOT NULL, answer TEXT, correct INTEGER NOT NULL, score REAL NOT NULL,
+ max_score REAL NOT NULL, PRIMARY KEY (quiz_attempt_id, position));
+"""
 
 
-def read_csv(text):
-    return list(csv.reader(io.StringIO(text)))
+def test_a_version_1_gradebook_is_migrated_in_place_keeping_every_attempt(tmp_path):
+    path = tmp_path / "old.db"
+    old = {"score": 10.333333, "max_score": 15.0, "execution_time": 0.5, "tests": [
+        {"name": "forward_propagation: case 1 (visible)", "score": 5.0, "max_score": 5.0,
+         "status": "passed", "output": "Called ...: correct", "tags": ["forward_propagation"]},
+        {"name": "forward_propagation: case 2", "score": 5.333333, "max_score": 10.0,
+         "status": "failed", "output": "Called x\nProblem: wrong", "tags":
+         ["forward_propagation"], "extra_data": {"mistake": "forgot_bias"}}],
+        "extra_data": {"student": "ann", "assignment": "planar_classifier", "path": "a.ipynb",
+                       "sha256": "e" * 64, "errors": [], "layers": ["rlimits"], "seed": 0,
+                       "graded_at": "2025-01-01T00:00:00Z", "grader_version": "0.1.0"}}
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V1_SCHEMA)
+        conn.execute("PRAGMA application_id = 1397245778")
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO attempts (student, assignment, sha256, graded_at, result_json)"
+                     " VALUES ('ann', 'planar_classifier', 'x', 'now', ?)", (json.dumps(old),))
+        conn.execute("INSERT INTO quiz_attempts (student, assignment, bank, graded_at, score,"
+                     " max_score) VALUES ('ann', 'planar_classifier', 'b', 'now', 1, 2)")
+    with Gradebook(path) as book:
+        [attempt] = book.attempts()
+        assert attempt.student == "ann" and attempt.max_points == 15
+        assert [c.status for c in attempt.cases] == ["passed", "failed"]
+        assert attempt.cases[1].mistakes[0].id == "forgot_bias"
+        assert attempt.cases[1].problems == ["Called x Problem: wrong"]
+        assert len(book.quiz_attempts()) == 1
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master "
+                                                 "WHERE type = 'table'")}
+    assert "tests" not in tables and "attempts_v1" not in tables
 
 
-def test_export_csv_latest_attempt_per_student(gb, tmp_path):
-    gb.record(make_result(student="bob", scores=(0.0, 0.0, 0.0), sha="0" * 64))
-    gb.record(make_result(student="bob", scores=(2.0, 1.5, 0.25), sha="1" * 64,
-                          graded_at="2026-03-05T12:00:00Z"))
-    gb.record(make_result(student="alice", scores=(1.0 / 3, 2.0, 2.0)))
-    gb.record(make_result(student="zoe", assignment="week4"))  # another assignment
-    out = tmp_path / "exports" / "week3.csv"
-    assert gb.export_csv(out, "week3") == 2
-    rows = read_csv(out.read_text(encoding="utf-8"))
-    assert rows[0] == ["student", "layer_sizes", "forward_propagation", "compute_cost", "total",
-                       "max_score", "graded_at", "sha256"]
-    assert rows[1] == ["alice", "0.3333", "2.0", "2.0", "4.3333", "6.0",
-                       "2026-03-01T10:00:00Z", "a" * 64]
-    assert rows[2] == ["bob", "2.0", "1.5", "0.25", "3.75", "6.0", "2026-03-05T12:00:00Z",
-                       "1" * 64]
-    assert len(rows) == 3
-
-
-def test_export_csv_exercise_order_and_missing_exercises(gb):
-    gb.record(make_result(student="amy", scores=(2.0,)))  # layer_sizes only
-    gb.record(make_result(student="ben", scores=(2.0, 1.0)))  # + forward_propagation
-    handle = io.StringIO()
-    assert gb.export_csv(handle, "week3") == 2
-    rows = read_csv(handle.getvalue())
-    assert rows[0][:3] == ["student", "layer_sizes", "forward_propagation"]
-    assert rows[1][:3] == ["amy", "2.0", ""]
-    assert rows[2][:3] == ["ben", "2.0", "1.0"]
-
-
-def test_export_csv_quiz_column(gb):
-    gb.record(make_result(student="alice"))
-    gb.record(make_result(student="bob"))
-    gb.record_quiz("alice", "week3", "b", ANSWERS[:1])  # 1.0
-    gb.record_quiz("alice", "week3", "b", ANSWERS)  # latest: 3.0
-    gb.record_quiz("carol", "week3", "b", ANSWERS[1:])  # quiz only: 2.0
-    gb.record_quiz("bob", "week4", "b", ANSWERS)  # another assignment
-    handle = io.StringIO()
-    assert gb.export_csv(handle, "week3") == 3
-    rows = read_csv(handle.getvalue())
-    assert rows[0][-5:] == ["total", "max_score", "graded_at", "sha256", "quiz"]
-    by_student = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
-    assert by_student["alice"]["quiz"] == "3.0"
-    assert by_student["bob"]["quiz"] == ""
-    assert by_student["carol"]["quiz"] == "2.0"
-    assert by_student["carol"]["total"] == ""
-    assert by_student["alice"]["total"] == "3.5"
-
-
-def test_export_csv_empty_assignment(gb):
-    handle = io.StringIO()
-    assert gb.export_csv(handle, "week9") == 0
-    assert read_csv(handle.getvalue()) == [["student", "total", "max_score", "graded_at",
-                                            "sha256"]]
-
-
-# -- several processes, and kill -9 --------------------------------------------------------------
-
+# -- several processes -----------------------------------------------------------------------
 
 def _record_many(path, worker, barrier):
     barrier.wait(timeout=30)  # both processes open the new file and write at the same moment
@@ -314,40 +314,37 @@ def test_two_processes_write_at_once(tmp_path):
         worker.join(timeout=60)
     assert [w.exitcode for w in workers] == [0, 0]  # a "database is locked" would exit 1
     with Gradebook(path) as book:
-        assert len(book.attempts()) == 100
-        assert len(book.students()) == 100
-        assert all(len(a.tests) == 3 for a in book.attempts())
+        assert len(book.attempts()) == 100 and len(book.students()) == 100
+        assert all(len(a.cases) == 3 for a in book.attempts())
 
 
 KILLED_CHILD = textwrap.dedent("""
     import os, signal, sqlite3, sys
-    sys.path.insert(0, {root!r})
+    sys.path[:0] = [{root!r}, {tests!r}]
     from autograder.gradebook import Gradebook
-    from autograder.result import SubmissionResult, TestResult
+    from test_gradebook import make_result
 
     book = Gradebook({path!r})
     for i in range(20):
-        tests = [TestResult(f"case {{k}}", "forward_propagation", 1.0, 1.0, "passed")
-                 for k in range(3)]
-        book.record(SubmissionResult(f"s{{i:02d}}", "week3", "nb.ipynb", "c" * 64, 3.0, 3.0,
-                                     tests))
+        book.record(make_result(student=f"s{{i:02d}}"))
     # A 21st attempt half-written by another connection when the process dies.
     raw = sqlite3.connect({path!r}, isolation_level=None)
     raw.execute("BEGIN IMMEDIATE")
-    raw.execute("INSERT INTO attempts (student, assignment, sha256, graded_at, result_json)"
-                " VALUES ('ghost', 'week3', 'x', 'now', '{{}}')")
+    raw.execute("INSERT INTO attempts (student, assignment, sha256, status, points, max_points,"
+                " graded_at, result_json) VALUES ('ghost', 'week3', 'x', 'graded', '0', '0',"
+                " 'now', '{{}}')")
     os.kill(os.getpid(), signal.SIGKILL)
 """)
 
 
 def test_kill_9_loses_nothing_recorded(tmp_path):
     path = tmp_path / "grades.db"
-    code = KILLED_CHILD.format(root=str(ROOT), path=str(path))
+    code = KILLED_CHILD.format(root=str(ROOT), tests=str(Path(__file__).parent), path=str(path))
     child = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                            text=True, timeout=60)
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert Path(f"{path}-wal").exists()  # killed before any clean close
     with Gradebook(path) as book:
         assert [a.student for a in book.attempts()] == [f"s{i:02d}" for i in range(20)]
-        assert all(len(a.tests) == 3 for a in book.attempts())
+        assert all(len(a.cases) == 3 for a in book.attempts())
         assert "ghost" not in book.students()

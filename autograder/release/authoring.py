@@ -1,31 +1,24 @@
 """Course authoring: keep the notebooks' review-question cells in step with the quiz bank, and
-release student versions with nbgrader.
+release student versions with nbgrader, each with its self-check bundle.
 
 In a source notebook (``solutions/<assignment>/*.ipynb``) a review question is a markdown cell
 whose metadata says ``{"shallow": {"review": N}}`` (N: the lecture's question number). Syncing
-writes that cell's text, and the answer cell and hidden-test cell after it, from the bank: the
-question, its choices, the answer and the points are never typed twice. ``release`` syncs, then
-runs nbgrader's own ``generate_assignment`` into ``assignments/``.
+writes that cell's text, and the answer cell and test cell after it, from the bank: the
+question, its choices, the answer and the points are never typed twice. ``release`` syncs,
+runs nbgrader's own ``generate_assignment`` into ``assignments/``, then writes each release's
+``shallow_checks/`` (``bundle.py``): what the released notebooks' checks need, the visible
+cases only. Every problem is a ``ReleaseError`` of one line naming the file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-FORMATS = {
-    "true_false": ("True or False", lambda q: repr(bool(q.answer))),
-    "single_choice": ('the letter of your choice as a string, like "b"',
-                      lambda q: repr("abcdefghij"[q.choices.index(q.answer)])),
-    "multiple_choice": ('a list of the letters of every right choice, like ["a", "c"]',
-                        lambda q: repr(["abcdefghij"[q.choices.index(a)] for a in q.answer])),
-    "shape": ("a shape as a tuple, like (4, 1)", lambda q: repr(tuple(q.answer))),
-    "numeric": ("a number", lambda q: repr(q.answer)),
-    "text": ('a word or two as a string, like "softmax"', lambda q: repr(q.answer)),
-}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ReleaseError(Exception):
@@ -46,9 +39,11 @@ def _nbgrader_meta(grade_id, *, grade=False, solution=False, locked=True, points
 
 def review_cells(question):
     """(markdown, answer code, test code) sources for one review question."""
+    from quizzes import types
     from quizzes.checking import LETTERS
 
-    how, literal = FORMATS[question.type]
+    qtype = types.get(question.type)
+    how = qtype.notebook_hint
     points = f"{question.points:g} point{'s' if question.points != 1 else ''}"
     lines = [f"### Review question {question.lecture}", "", question.prompt.strip(), ""]
     for letter, choice in zip(LETTERS, question.choices, strict=False):
@@ -58,15 +53,18 @@ def review_cells(question):
     lines.append(f"*Answer in the next cell: set `{question.variable}` to {how}. ({points})*")
     markdown = "\n".join(lines)
     answer = (f"{question.variable} = None  # your answer: {how}\n"
-              f"### BEGIN SOLUTION\n{question.variable} = {literal(question)}\n"
+              f"### BEGIN SOLUTION\n{question.variable} = {qtype.literal(question)}\n"
               f"### END SOLUTION")
-    test = ("# Checked against the course's quiz bank when your notebook is graded.\n"
-            f"### BEGIN HIDDEN TESTS\ncheck_answer({question.variable!r}, {question.variable})\n"
+    test = (f"check_answer({question.variable!r}, {question.variable})  # its form; the grader "
+            f"checks the answer\n"
+            "### BEGIN HIDDEN TESTS\n"
+            "from autograder.notebook_checks import check_answer as grader_check_answer\n"
+            f"grader_check_answer({question.variable!r}, {question.variable})\n"
             "### END HIDDEN TESTS")
     return markdown, answer, test
 
 
-def sync_review_cells(nb):
+def sync_review_cells(nb, path="notebook"):
     """Rewrite every review marker's cells from the bank, in place. Returns True if changed."""
     from nbformat.v4 import new_code_cell
 
@@ -81,6 +79,10 @@ def sync_review_cells(nb):
         if number is None or cells[i].cell_type != "markdown":
             i += 1
             continue
+        if number not in questions:
+            raise ReleaseError(f"{path}: cell {i} is review question {number!r}, which the quiz "
+                               f"bank does not have (it has lecture questions "
+                               f"{', '.join(map(str, sorted(questions)))})")
         question = questions[number]
         markdown, answer, test = review_cells(question)
         wanted = [
@@ -115,15 +117,32 @@ def sync_review_cells(nb):
 
 def source_notebooks(root=ROOT, names=None):
     """{assignment: [notebook paths]} under ``root/solutions``."""
+    from ..safety import storable
+
+    folder = Path(root) / "solutions"
+    if not folder.is_dir():
+        raise ReleaseError(f"{folder}: no solutions folder (the course's source notebooks "
+                           f"live in solutions/<assignment>/)")
     found = {}
-    for folder in sorted((Path(root) / "solutions").iterdir()):
-        if folder.is_dir() and not folder.name.startswith(".") and (
-                not names or folder.name in names):
-            found[folder.name] = sorted(folder.glob("*.ipynb"))
+    for sub in sorted(folder.iterdir()):
+        if sub.is_dir() and not sub.is_symlink() and not sub.name.startswith(".") and (
+                not names or sub.name in names):
+            found[sub.name] = sorted(p for p in sub.glob("*.ipynb") if not p.is_symlink())
     missing = set(names or ()) - set(found)
     if missing:
-        raise ReleaseError(f"no such assignment in {root}/solutions: {', '.join(sorted(missing))}")
+        raise ReleaseError(f"no such assignment in {folder}: "
+                           f"{', '.join(storable(m) for m in sorted(missing))}")
     return found
+
+
+def _read(path):
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError, json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
+        raise ReleaseError(f"{path}: not a readable notebook "
+                           f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]})") from None
 
 
 def sync(root=ROOT, names=None):
@@ -133,8 +152,8 @@ def sync(root=ROOT, names=None):
     changed = []
     for notebooks in source_notebooks(root, names).values():
         for path in notebooks:
-            nb = nbformat.read(path, as_version=4)
-            if sync_review_cells(nb):
+            nb = _read(path)
+            if sync_review_cells(nb, path):
                 nbformat.validate(nb)
                 nbformat.write(nb, path)
                 changed.append(path)
@@ -142,13 +161,20 @@ def sync(root=ROOT, names=None):
 
 
 def release(root=ROOT, names=None):
-    """Sync, then run ``nbgrader generate_assignment`` for each assignment. Returns the names."""
+    """Sync, run ``nbgrader generate_assignment``, write the self-check bundles."""
+    from ..course import CourseError, default_course
+    from .bundle import build_bundle
+
     root = Path(root)
     sync(root, names)
     assignments = list(source_notebooks(root, names))
     env = dict(os.environ)
     bin_dir = str(Path(sys.executable).parent)  # nbgrader calls alembic from the same env
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    try:
+        course = default_course(str(root))
+    except CourseError as exc:
+        raise ReleaseError(str(exc)) from None
     for name in assignments:
         command = [str(Path(bin_dir) / "nbgrader"), "generate_assignment", name, "--force",
                    "--log-level=WARN"]
@@ -157,4 +183,6 @@ def release(root=ROOT, names=None):
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise ReleaseError(f"nbgrader generate_assignment {name} failed "
                                f"(exit {done.returncode})", tail)
+        if name in course.assignments:
+            build_bundle(course, name, root / "assignments" / name)
     return assignments
