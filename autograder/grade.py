@@ -19,12 +19,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import marshal
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from . import __version__
-from .results import CaseResult, SubmissionResult
+from .results import CaseResult, MistakeNote, SubmissionResult
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -118,6 +119,14 @@ def plan_for(submission, source, options, course) -> Plan:
             next(iter(course.assignments))
     assignment = course.assignment(name)
     version = options.version
+    if version is None:
+        detected = course.detect_version(assignment.name, source)
+        version = detected.name if detected is not None else None
+    elif assignment.versions and not assignment.version(version):
+        from .course import CourseError
+
+        raise CourseError(f"--version {version!r}: {assignment.name} has the versions "
+                          f"{', '.join(v.name for v in assignment.versions)}")
     seed, seed_source = seed_for(options, submission.student, assignment.name)
     plan = Plan(assignment, version, seed, seed_source)
     for exercise in course.exercises_for(assignment.name, version):
@@ -218,8 +227,11 @@ def grade_submission(submission, options=Options(), *, sandbox=None) -> Submissi
     plan = plan_for(submission, source, options, course)
     result.assignment = plan.assignment.name
     result.seed, result.seed_source = plan.seed, plan.seed_source
-    result.version = plan.version or plan.assignment.versions[0].name \
-        if plan.assignment.versions else plan.version or ""
+    result.version = plan.version or ""
+    version = plan.assignment.version(plan.version)
+    if version is not None and len(plan.assignment.versions) > 1:
+        how = "as asked" if options.version else "recognised from its imports and signatures"
+        result.notes.append(f"graded as {version.title} ({how})")
     result.review_policy = plan.review_policy
     if plan.review_policy != "counted":
         result.notes.append("review questions: not part of this notebook (the score is out of "
@@ -246,6 +258,8 @@ def grade_submission(submission, options=Options(), *, sandbox=None) -> Submissi
     not_graded = f"not graded: {result.reason}" if source is None else None
     for exercise, graded in plan.exercises:
         result.cases += exercise_cases(exercise, graded, run, source, not_graded)
+    if source is not None:
+        _explain_unrun_globals(result, source)
     result.cases += review_cases(plan.questions, run, source, not_graded,
                                  form_only=options.review == "form")
     result.duration_s = time.perf_counter() - start
@@ -272,6 +286,33 @@ def exercise_cases(exercise, graded, run, source, not_graded):
                 result.points = share
         cases.append(result)
     return cases
+
+
+_NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+
+
+def _explain_unrun_globals(result, source):
+    """A function that failed on a notebook global the grader did not run: say which, why, and
+    name the mistake when it reads a variable of a test or experiment cell."""
+    unrun = getattr(source, "unrun_globals", {}) or {}
+    for case in result.cases:
+        if case.status != "error" or not case.problems:
+            continue
+        match = _NAME_ERROR.search(case.problems[0])
+        if not match:
+            continue
+        name = match.group(1)
+        known = {g[0]: g for g in unrun.get(case.exercise, [])}
+        if name not in known:
+            continue
+        _, cell, why = known[name][:3]
+        case.note = f"the notebook's global {name} (cell {cell}) was not run while grading: {why}"
+        if not any(m.id == "uses_notebook_global" for m in case.mistakes):
+            case.mistakes.append(MistakeNote(
+                "uses_notebook_global", f"reads the notebook's variable {name}",
+                f"A graded function must compute from its arguments only: {name} is a variable "
+                f"of the notebook (cell {cell}), which does not exist when the function is "
+                f"called on other inputs.", (case.labels[0],) if case.labels else ()))
 
 
 def _missing_text(name, source):

@@ -306,6 +306,53 @@ def leaky_relu_derivative(z):
 """),
 ]
 
+BUGS += [
+    ("hardcoded_layer_sizes", "layer_sizes", """
+def layer_sizes(X, Y):
+    return (2, 4, 1)
+"""),
+    ("db_sums_dW", "backward_propagation", """
+def backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dW2 = (1 / m) * np.dot(dZ2, A1.T)
+    db2 = (1 / m) * np.sum(dW2, axis=1, keepdims=True)
+    dZ1 = np.dot(parameters["W2"].T, dZ2) * (1 - np.power(A1, 2))
+    dW1 = (1 / m) * np.dot(dZ1, X.T)
+    db1 = (1 / m) * np.sum(dW1, axis=1, keepdims=True)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+"""),
+    ("missing_parentheses_derivative", "backward_propagation", """
+def backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    A1, A2 = cache["A1"], cache["A2"]
+    dZ2 = A2 - Y
+    dW2 = (1 / m) * np.dot(dZ2, A1.T)
+    db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)
+    dZ1 = np.dot(parameters["W2"].T, dZ2) * 1 - np.power(A1, 2)
+    dW1 = (1 / m) * np.dot(dZ1, X.T)
+    db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+"""),
+]
+
+SIGNATURES = {
+    "sigmoid": "z", "tanh": "z", "relu": "z", "leaky_relu": "z", "sigmoid_derivative": "z",
+    "tanh_derivative": "z", "relu_derivative": "z", "leaky_relu_derivative": "z",
+    "layer_sizes": "X, Y", "initialize_parameters": "n_x, n_h, n_y",
+    "forward_propagation": "X, parameters", "compute_cost": "A2, Y",
+    "backward_propagation": "parameters, cache, X, Y",
+    "update_parameters": "parameters, grads, lr=1.2",  # a keyword renamed
+    "nn_model": "X, Y, n_h, iterations=10000, print_cost=False", "predict": "parameters, X",
+}
+BUGS += [("changed_signature", name,
+          f"\ndef {name}({args if '=' in args else args + ', extra'}):"
+          f"\n    raise ValueError('never reached')\n")
+         for name, args in SIGNATURES.items()]
+"""A signature other than the course's (an argument renamed, dropped or added): the grader's
+call raises TypeError before any of the function runs."""
+
 
 UNKNOWN = [
     ("forward_propagation", """

@@ -119,6 +119,19 @@ class Course:
             graded.append(GradedCase(case, expected, trace, extras))
         return graded
 
+    def detect_version(self, assignment: str, source) -> Version | None:
+        """The version of ``assignment`` a notebook was written for (its imports, signatures
+        and answer variables say; the assignment's own first version when nothing does)."""
+        versions = self.assignment(assignment).versions
+        if not versions:
+            return None
+        if source is None:
+            return versions[0]
+        scored = [(v.recognise(source) if v.recognise else 0, -i, v)
+                  for i, v in enumerate(versions)]
+        best = max(scored, key=lambda item: item[:2])
+        return best[2] if best[0] > 0 else versions[0]
+
     def guess_assignment(self, defined) -> str | None:
         """The assignment whose functions the notebook defines most of (None on a tie)."""
         scores = {name: len(set(a.exercises) & set(defined))

@@ -205,6 +205,8 @@ def _leaky_mutant(derivative):
 
 def _layer_sizes_mutant(case, flags):
     X, Y = case.args
+    if flags == {"hardcoded_layer_sizes"}:
+        return (2, 4, 1)  # the flower's sizes, typed in
     return (X.shape[1], 4, Y.shape[1]) if flags == {"examples_in_rows"} else None
 
 
@@ -241,10 +243,10 @@ def _init_mutant(case, flags):
             "b2": np.zeros((n_y, 1))}
 
 
-def _forward_value(X, p, *, hidden=np.tanh, output=ref.sigmoid, bias=True):
-    Z1 = p["W1"] @ X + (p["b1"] if bias else 0)
+def _forward_value(X, p, *, hidden=np.tanh, output=ref.sigmoid, bias=(True, True)):
+    Z1 = p["W1"] @ X + (p["b1"] if bias[0] else 0)
     A1 = hidden(Z1)
-    Z2 = p["W2"] @ A1 + (p["b2"] if bias else 0)
+    Z2 = p["W2"] @ A1 + (p["b2"] if bias[1] else 0)
     A2 = output(Z2)
     return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
 
@@ -253,10 +255,12 @@ def _forward_mutant(case, flags):
     known = {"sigmoid_hidden_layer", "tanh_output_layer", "forgot_bias"}
     if not flags <= known:
         return None
-    return _forward_value(*case.args,
-                          hidden=ref.sigmoid if "sigmoid_hidden_layer" in flags else np.tanh,
-                          output=np.tanh if "tanh_output_layer" in flags else ref.sigmoid,
-                          bias="forgot_bias" not in flags)
+    biases = [(False, False), (False, True), (True, False)] if "forgot_bias" in flags else \
+        [(True, True)]
+    return [_forward_value(*case.args,
+                           hidden=ref.sigmoid if "sigmoid_hidden_layer" in flags else np.tanh,
+                           output=np.tanh if "tanh_output_layer" in flags else ref.sigmoid,
+                           bias=bias) for bias in biases]
 
 
 def _cost_mutant(case, flags):
@@ -277,23 +281,37 @@ def _cost_mutant(case, flags):
 
 def _backward_mutant(case, flags):
     known = {"missing_1_over_m", "doubled_1_over_m", "tanh_derivative_one_minus_a",
-             "sigmoid_hidden_layer", "dZ2_sign_flipped"}
+             "sigmoid_hidden_layer", "dZ2_sign_flipped", "db_sums_dW",
+             "missing_parentheses_derivative"}
+    derivatives = {"tanh_derivative_one_minus_a", "sigmoid_hidden_layer",
+                   "missing_parentheses_derivative"}
+    known.add("elementwise_product")
     if not flags <= known or {"missing_1_over_m", "doubled_1_over_m"} <= flags or \
-            {"tanh_derivative_one_minus_a", "sigmoid_hidden_layer"} <= flags:
+            len(flags & derivatives) > 1:
         return None
     p, cache, X, Y = case.args
     m = X.shape[1]
     scale = 1.0 if "missing_1_over_m" in flags else 1 / m ** 2 if "doubled_1_over_m" in flags \
         else 1 / m
     A1 = cache["A1"]
-    derivative = (1 - A1) if "tanh_derivative_one_minus_a" in flags else \
-        A1 * (1 - A1) if "sigmoid_hidden_layer" in flags else 1 - A1 ** 2
     dZ2 = cache["A2"] - np.asarray(Y, dtype=float)
     if "dZ2_sign_flipped" in flags:
         dZ2 = -dZ2
-    dZ1 = (p["W2"].T @ dZ2) * derivative
-    return {"dW1": scale * dZ1 @ X.T, "db1": scale * dZ1.sum(axis=1, keepdims=True),
-            "dW2": scale * dZ2 @ A1.T, "db2": scale * dZ2.sum(axis=1, keepdims=True)}
+    if "missing_parentheses_derivative" in flags:  # W2^T dZ2 * 1 - A1**2
+        dZ1 = (p["W2"].T @ dZ2) * 1 - A1 ** 2
+    else:
+        derivative = (1 - A1) if "tanh_derivative_one_minus_a" in flags else \
+            A1 * (1 - A1) if "sigmoid_hidden_layer" in flags else 1 - A1 ** 2
+        dZ1 = (p["W2"].T @ dZ2) * derivative
+    dW1, dW2 = scale * dZ1 @ X.T, scale * dZ2 @ A1.T
+    if "elementwise_product" in flags:  # dZ2 * A1: broadcast, no error, the wrong shape
+        dW2 = scale * (dZ2 * A1)
+    if "db_sums_dW" in flags:  # db summed over the weight gradient instead of dZ
+        db1, db2 = scale * dW1.sum(axis=1, keepdims=True), scale * dW2.sum(axis=1, keepdims=True)
+    else:
+        db1 = scale * dZ1.sum(axis=1, keepdims=True)
+        db2 = scale * dZ2.sum(axis=1, keepdims=True)
+    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
 
 
 def _update_mutant(case, flags):
@@ -475,7 +493,10 @@ EXERCISES = [
                           ("is_list",), ("to_tuple",)),),
         mutations=(Mutation("examples_in_rows", "read sizes from the wrong axis",
                             "X has one example per column: n_x = X.shape[0] and "
-                            "n_y = Y.shape[0]."),),
+                            "n_y = Y.shape[0]."),
+                   Mutation("hardcoded_layer_sizes", "sizes typed in as numbers",
+                            "Read the sizes from the arguments (n_x = X.shape[0], n_y = "
+                            "Y.shape[0]): the flower's 2 and 1 are wrong for any other data.")),
         mutant=_layer_sizes_mutant),
     Exercise(
         "initialize_parameters", "random initialization", 10, ref.initialize_parameters,
@@ -578,6 +599,15 @@ EXERCISES = [
                      "A1 * (1 - A1)."),
             Mutation("dZ2_sign_flipped", "dZ2 = Y - A2",
                      "dZ2 = A2 - Y: the gradient points uphill, and the update subtracts it."),
+            Mutation("elementwise_product", "* instead of a matrix product",
+                     "dW2 = (1/m) np.dot(dZ2, A1.T): a matrix product; only g'(Z1) is "
+                     "multiplied element by element."),
+            Mutation("db_sums_dW", "db summed over dW instead of dZ",
+                     "The bias gradient sums dZ over the examples: db2 = (1/m) np.sum(dZ2, "
+                     "axis=1, keepdims=True), and db1 likewise with dZ1."),
+            Mutation("missing_parentheses_derivative", "W2^T dZ2 * 1 - A1**2: missing "
+                     "parentheses", "The derivative multiplies as a whole: dZ1 = np.dot(W2.T, "
+                     "dZ2) * (1 - np.power(A1, 2)). Without the parentheses, * binds first."),
         ), mutant=_backward_mutant),
     Exercise(
         "update_parameters", "gradient-descent update", 8, ref.update_parameters,
@@ -618,7 +648,179 @@ EXERCISES = [
 """Every exercise, in teaching order."""
 
 
-SHALLOW = Version("shallow", "this course's own notebook", review=True)
+# -- the course's own older notebooks -------------------------------------------------------
+#
+# The classic assignment ("Planar data classification with one hidden layer") exists in two
+# families (tests/data/learners/VERSIONS.md): 2017-2020 ("course-2018": compute_cost(A2, Y,
+# parameters), np.random.seed(2) inside initialize_parameters) and 2021 ("course-2021": the
+# conventions of this course). Each function is graded by the conventions of the version its
+# notebook was written for.
+
+COURSE_2018_SEED = 2
+
+
+def _cost_2018(A2, Y, parameters):
+    """compute_cost of 2017-2020: a third argument, unused but required."""
+    return ref.compute_cost(A2, Y)
+
+
+def _with_parameters(build):
+    def built(rng):
+        specs = build(rng)
+        out = []
+        for spec in specs:
+            n_h = int(rng.integers(2, 6))
+            out.append(CaseSpec((*spec.args, _parameters(rng, 2, n_h, 1)), spec.kwargs,
+                                spec.seed))
+        return out
+    return built
+
+
+def _init_2018(n_x, n_h, n_y):
+    """initialize_parameters of 2017-2020: the template reseeds with 2 first."""
+    np.random.seed(COURSE_2018_SEED)
+    return ref.initialize_parameters(n_x, n_h, n_y)
+
+
+def _init_mutant_2018(case, flags):
+    if "template_seed_removed" in flags:  # the learner deleted the template's seed line
+        return _init_mutant(case, frozenset(flags - {"template_seed_removed"}))
+    return _init_mutant(replace(case, seed=COURSE_2018_SEED), flags)
+
+
+def _nn_model_2018(X, Y, n_h, num_iterations=10000, print_cost=False):
+    parameters = _init_2018(X.shape[0], n_h, Y.shape[0])
+    for _ in range(num_iterations):
+        A2, cache = ref.forward_propagation(X, parameters)
+        parameters = ref.update_parameters(parameters,
+                                           ref.backward_propagation(parameters, cache, X, Y))
+    return parameters
+
+
+def _trace_nn_model_2018(case, reference_of):
+    """The 2017-2020 loop: its initialize_parameters reseeds (any generator state will do) and
+    its compute_cost takes the parameters too."""
+    X, Y, n_h = case.args
+    iterations = case.kwargs.get("num_iterations", 10000)
+    entries = []
+    with RNG_LOCK, contextlib.redirect_stdout(io.StringIO()):
+        saved = np.random.get_state()
+        try:
+            sizes = ref.layer_sizes(X, Y)
+            entries.append(TraceEntry("layer_sizes", (X, Y), {}, sizes))
+            parameters = _init_2018(sizes[0], n_h, sizes[2])
+            entries.append(TraceEntry("initialize_parameters", (sizes[0], n_h, sizes[2]), {},
+                                      parameters, None, np.random.get_state()))
+            for _ in range(iterations):
+                A2, cache = ref.forward_propagation(X, parameters)
+                entries.append(TraceEntry("forward_propagation", (X, parameters), {},
+                                          (A2, cache)))
+                entries.append(TraceEntry("compute_cost", (A2, Y, parameters), {},
+                                          ref.compute_cost(A2, Y)))
+                grads = ref.backward_propagation(parameters, cache, X, Y)
+                entries.append(TraceEntry("backward_propagation", (parameters, cache, X, Y), {},
+                                          grads))
+                new = ref.update_parameters(parameters, grads)
+                entries.append(TraceEntry("update_parameters", (parameters, grads), {}, new))
+                parameters = new
+        finally:
+            np.random.set_state(saved)
+    return entries
+
+
+def _printed_costs_2018(case):
+    if not case.kwargs.get("print_cost"):
+        return {}
+    X, Y, n_h = case.args
+    iterations = case.kwargs.get("num_iterations", 10000)
+    costs = {}
+
+    def record():
+        parameters = _init_2018(X.shape[0], n_h, Y.shape[0])
+        for i in range(iterations):
+            A2, cache = ref.forward_propagation(X, parameters)
+            if i % 1000 == 0:
+                costs[i] = ref.compute_cost(A2, Y)
+            parameters = ref.update_parameters(parameters,
+                                               ref.backward_propagation(parameters, cache, X, Y))
+
+    run_reference(record, ())
+    return {"printed_costs": costs}
+
+
+def _nn_model_mutant_2018(case, flags):
+    if flags != {"parameters_never_updated"}:
+        return None
+    X, Y, n_h = case.args
+    return run_reference(_init_2018, (X.shape[0], n_h, Y.shape[0]))
+
+
+def _versioned(exercises):
+    """The exercises with their course-2018 conventions attached."""
+    by_name = {e.name: e for e in exercises}
+    init = by_name["initialize_parameters"]
+    mutations_2018 = tuple(m for m in init.mutations if m.id != "reseeding_inside") + (
+        Mutation("template_seed_removed", "the template's np.random.seed(2) line was removed",
+                 "This version of the notebook seeds inside initialize_parameters: keep its "
+                 "np.random.seed(2) line, or your weights will not match."),)
+    changes = {
+        "compute_cost": {"course-2018": {"args": ("A2", "Y", "parameters"),
+                                          "reference": _cost_2018,
+                                          "build": _with_parameters(by_name["compute_cost"]
+                                                                    .build)}},
+        "initialize_parameters": {"course-2018": {"reference": _init_2018,
+                                                   "mutations": mutations_2018,
+                                                   "mutant": _init_mutant_2018}},
+        "nn_model": {"course-2018": {"reference": _nn_model_2018,
+                                      "trace": _trace_nn_model_2018,
+                                      "extras": _printed_costs_2018,
+                                      "mutant": _nn_model_mutant_2018}},
+    }
+    out = []
+    for exercise in exercises:
+        signature = Symptom(
+            "changed_signature", "a signature other than the course's",
+            f"Keep the course's signature, {exercise.signature_text()}: the grader calls it "
+            f"the way the course's tests do.",
+            error=("unexpected keyword argument", "positional argument", "takes no arguments",
+                   "required positional"))
+        versions = {**exercise.versions, **changes.get(exercise.name, {})}
+        out.append(replace(exercise, symptoms=(*exercise.symptoms, signature),
+                           versions=versions))
+    return out
+
+
+EXERCISES = _versioned(EXERCISES)
+
+
+def _recognise_ours(source):
+    modules = getattr(source, "imported_modules", set()) or set()
+    ours = {"shallow_checks", "autograder"} & set(modules)
+    answers = [name for name in source.defined if name.startswith("q_")]
+    return 10 * bool(ours) + 5 * bool(answers)
+
+
+def _cost_arity(source):
+    return len((getattr(source, "signatures", {}) or {}).get("compute_cost", []))
+
+
+def _recognise_2021(source):
+    modules = set(getattr(source, "imported_modules", set()) or ())
+    return 6 * bool({"public_tests", "test_utils"} & modules) + 2 * (_cost_arity(source) == 2)
+
+
+def _recognise_2018(source):
+    modules = set(getattr(source, "imported_modules", set()) or ())
+    old = bool({"testCases_v2", "testCases"} & modules) and not {"public_tests"} & modules
+    return 6 * old + 4 * (_cost_arity(source) == 3)
+
+
+SHALLOW = Version("shallow", "this course's own notebook", _recognise_ours, review=True)
+COURSE_2021 = Version("course-2021", "the classic course's 2021 notebook (W3A1 v1.x)",
+                      _recognise_2021)
+COURSE_2018 = Version("course-2018", "the classic course's 2017-2020 notebook (v1 to v6c)",
+                      _recognise_2018)
+
 
 ASSIGNMENTS = [
     Assignment("activations", (*_ACTIVATIONS, *_DERIVATIVES), review=(1, 4),
@@ -628,6 +830,6 @@ ASSIGNMENTS = [
                ("layer_sizes", "initialize_parameters", "forward_propagation", "compute_cost",
                 "backward_propagation", "update_parameters", "nn_model", "predict"),
                review=(2, 3, 5, 6, 7, 8, 9, 10), notebook="planar_classifier.ipynb",
-               versions=(SHALLOW,),
+               versions=(SHALLOW, COURSE_2021, COURSE_2018),
                title="Planar data classification with one hidden layer"),
 ]

@@ -549,6 +549,29 @@ def zygote(control_fd, uid_base, uid_count):
                 return
             time.sleep(0.001)
 
+    def kill_all_but_me(pid):
+        """SIGKILL every process of this pid namespace but the zygote and its init."""
+        me = os.getpid()
+        for _ in range(50):
+            victims = [int(e) for e in os.listdir("/proc")
+                       if e.isdigit() and int(e) not in (1, me)]
+            if not victims:
+                return
+            for victim in victims:
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            collect(pid, False)
+            while True:
+                try:
+                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                        break
+                except ChildProcessError:
+                    break
+            time.sleep(0.001)
+
+    own_proc = _own_proc()
     layers = _probe_child_layers(root, next_uid)
     answer({"ready": True, "layers": layers})
     private = "tmpfs" in layers
@@ -599,7 +622,9 @@ def zygote(control_fd, uid_base, uid_count):
             uid = children.pop(pid, None)
             if uid is not None:
                 kill_uid(uid, pid)
-            else:  # no uid of its own: its process group
+            if own_proc:  # one child at a time: everything else in this namespace goes
+                kill_all_but_me(pid)
+            elif uid is None:  # no uid and no namespace of its own: its process group
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
@@ -613,6 +638,14 @@ def zygote(control_fd, uid_base, uid_count):
                 except ChildProcessError:
                     break
             answer({"status": code})
+
+
+def _own_proc():
+    """Whether /proc is this pid namespace's own (bubblewrap mounts a fresh one)."""
+    try:
+        return int(os.readlink("/proc/self")) == os.getpid()
+    except (OSError, ValueError):
+        return False
 
 
 def _probe_child_layers(root, next_uid):

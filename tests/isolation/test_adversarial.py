@@ -357,8 +357,11 @@ def test_attack(combo, entry_id, tmp_path):
     attack_dir.mkdir()
     mallory = write_submission(entry, attack_dir, tokens)
     bob = write_notebook(tmp_path / "bob" / "bob.ipynb")
+    # Without a zygote every child is a new interpreter importing numpy (about 0.1 s each,
+    # one per exercise and per submission): more of the margin goes to starting them.
+    margin = MARGIN if combo.sandbox.prefork else MARGIN * 3
     allowed = entry.attempts * (entry.spend * TIMEOUT + entry.spend_load * LOAD_TIMEOUT) + \
-        MARGIN + entry.extra_s
+        margin + entry.extra_s
     grading = options(timeout=TIMEOUT)
     if entry.secret_seeds:
         grading = options(timeout=TIMEOUT, seed=None, secret=load_secret(tmp_path))

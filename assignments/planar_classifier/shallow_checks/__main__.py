@@ -1,16 +1,15 @@
 """``python -m shallow_checks NOTEBOOK``: the visible checks of every exercise, in a terminal.
 
 Reads the notebook's definitions only (imports, functions, classes, constants: no training loop
-or plot runs), defines them here, and checks each function and review answer this folder knows. Exit status
-1 when a check fails.
+or plot runs), defines them here, and checks each function and review answer this folder
+knows. Exit status 1 when a check fails.
 """
 
 from __future__ import annotations
 
-import sys
-
 import ast
 import json
+import sys
 import textwrap
 
 from . import _data, check, check_answer
