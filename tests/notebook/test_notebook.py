@@ -355,14 +355,14 @@ def test_line_magics_and_shell_escapes_are_dropped(tmp_path):
                 math.sqrt?
                 !echo one \\
                     two
-                %timeit math.hypot(3,
+                %timeit math.hypot(3, \\
                                    4)
                 def hypotenuse(a, b):
                     '''Two sides.
                     % this docstring line stays
                     !so does this one
                     '''
-                    %time total = (a * a +
+                    %time total = (a * a + \\
                                    b * b)
                     !echo inside a function
                     ratio = (a
@@ -421,6 +421,14 @@ def test_get_ipython_calls_from_nbconvert_are_dropped(tmp_path):
 # Cell problems
 
 
+def test_a_magic_goes_on_over_a_backslash_but_not_over_an_open_bracket(tmp_path):
+    # As in Jupyter (IPython >= 7): the second line is then Python of its own, here invalid.
+    path = write(tmp_path, notebook_dict(code("%timeit f(1,\n          2)\ndef g():\n    pass\n")))
+    gs = read(path)
+    assert gs.problems == ["cell 0 could not be parsed: unexpected indent (line 2)"]
+    assert gs.unparsed == {0: "unexpected indent (line 2)"} and gs.broken_defs == {"g": 0}
+
+
 def test_a_syntax_error_skips_only_that_cell(tmp_path):
     path = write(
         tmp_path,
@@ -435,10 +443,16 @@ def test_a_syntax_error_skips_only_that_cell(tmp_path):
     )
     gs = read(path)
     assert gs.problems == [
-        "cell 2: syntax error on line 3 (invalid syntax): cell skipped",
-        "cell 4: syntax error on line 1 (invalid syntax): cell skipped",
-        "cell 5: syntax error on line 1 ('return' outside function): cell skipped",
+        "cell 2 could not be parsed: invalid syntax (line 3)",
+        "cell 4 could not be parsed: invalid syntax (line 1)",
+        "cell 5 could not be parsed: 'return' outside function (line 1)",
     ]
+    assert gs.unparsed == {
+        2: "invalid syntax (line 3)",
+        4: "invalid syntax (line 1)",
+        5: "'return' outside function (line 1)",
+    }
+    assert gs.broken_defs == {"lost": 2, "broken": 4}
     assert gs.defined == {"good": 0, "also_good": 3}
     assert [chunk.cell for chunk in gs.chunks] == [0, 3]
 
@@ -454,7 +468,10 @@ def test_deeply_nested_code_is_a_problem_not_a_crash(tmp_path):
         ),
     )
     gs = read(path)
-    assert len(gs.problems) == 3 and all(p.endswith(": cell skipped") for p in gs.problems)
+    assert [p.split(" could not be parsed: ")[0] for p in gs.problems] == [
+        "cell 0", "cell 1", "cell 2"
+    ]
+    assert set(gs.unparsed) == {0, 1, 2}
     assert gs.defined == {"ok": 3}
 
 
@@ -496,7 +513,7 @@ def test_nbformat_3_is_supported(tmp_path):
     }
     gs = read(write(tmp_path, nb))
     assert gs.defined == {"math": 1, "double": 1, "TWO": 2}
-    assert gs.problems == ["cell 3: syntax error on line 1 (invalid syntax): cell skipped"]
+    assert gs.problems == ["cell 3 could not be parsed: invalid syntax (line 1)"]
     assert run_chunks(gs)["double"](21) == 42
 
 
@@ -650,7 +667,8 @@ def test_a_python_file_is_one_chunk(tmp_path):
 def test_a_python_file_with_a_syntax_error_is_a_problem(tmp_path):
     gs = read(write(tmp_path, "def f(:\n    pass\n", "alice.py"))
     assert gs.chunks == [] and gs.defined == {}
-    assert gs.problems == ["syntax error on line 1 (invalid syntax)"]
+    assert gs.problems == ["could not be parsed: invalid syntax (line 1)"]
+    assert gs.unparsed == {0: "invalid syntax (line 1)"} and gs.broken_defs == {"f": 0}
 
 
 def test_a_binary_python_file(tmp_path):
