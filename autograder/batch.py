@@ -46,8 +46,9 @@ def _grade_safely(submission, options, sandbox=None):
 
 def _worker(connection, slot, options):
     """A worker process: grade each submission it is sent, answer with the result's dict."""
-    from .isolation.sandbox import Sandbox
+    from .isolation.sandbox import Sandbox, pin_to_cpu
 
+    pin_to_cpu(slot)  # this worker, its zygote and children take turns on one CPU
     sandbox = Sandbox(slot=slot)
     sandbox.warm()
     try:

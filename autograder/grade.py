@@ -17,6 +17,7 @@ The natural way through the house:
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import marshal
 import re
@@ -142,26 +143,44 @@ def plan_for(submission, source, options, course) -> Plan:
     return plan
 
 
-def compile_chunks(chunks):
-    """Each cell's kept statements, compiled here once (the children exec them as they are)."""
-    import ast
+_COMPILED = collections.OrderedDict()  # (cell, source) -> its compiled statements
+_COMPILED_KEPT = 4096
 
+
+def compile_chunks(chunks):
+    """Each cell's kept statements, compiled here once (the children exec them as they are).
+    A class's notebooks share most cells (the released ones): those are compiled once."""
     out = []
     for chunk in chunks:
-        label = f"<cell {chunk.cell}>"
-        try:
-            tree = ast.parse(chunk.source, filename=label)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            continue
-        statements = []
-        for statement in tree.body:
-            try:
-                code = compile(ast.Module([statement], []), label, "exec")
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                continue
-            statements.append({"marshal": base64.b64encode(marshal.dumps(code)).decode()})
+        key = (chunk.cell, chunk.source)
+        statements = _COMPILED.get(key)
+        if statements is None:
+            statements = _compile_cell(chunk.cell, chunk.source)
+            _COMPILED[key] = statements
+            if len(_COMPILED) > _COMPILED_KEPT:
+                _COMPILED.popitem(last=False)
+        else:
+            _COMPILED.move_to_end(key)
         out.append([chunk.cell, statements])
     return out
+
+
+def _compile_cell(cell, source):
+    import ast
+
+    label = f"<cell {cell}>"
+    try:
+        tree = ast.parse(source, filename=label)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    statements = []
+    for statement in tree.body:
+        try:
+            code = compile(ast.Module([statement], []), label, "exec")
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        statements.append({"marshal": base64.b64encode(marshal.dumps(code)).decode()})
+    return statements
 
 
 def call_text(exercise, case):

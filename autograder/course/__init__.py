@@ -8,6 +8,7 @@ which exercises an assignment has, what a reference returns, which cases a stude
 
 from __future__ import annotations
 
+import collections
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,29 @@ __all__ = ["ATOL", "RTOL", "VISIBLE_SEED", "Assignment", "Case", "CaseSpec", "Co
            "Version", "default_course"]
 
 
+GRADED_KEPT = 512
+"""How many (exercise, seed, version) sets of graded cases a Course keeps."""
+
+
+def _read_only(value, depth=0):
+    """Make every numpy array inside ``value`` (cases, traces, expected values) read-only."""
+    import numpy as np
+
+    if depth > 12:
+        return
+    if isinstance(value, np.ndarray):
+        value.setflags(write=False)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _read_only(item, depth + 1)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _read_only(item, depth + 1)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            _read_only(getattr(value, name), depth + 1)
+
+
 class CourseError(Exception):
     """A course file or name that cannot be used (one line)."""
 
@@ -51,6 +75,8 @@ class Course:
     def __init__(self, exercises=(), assignments=()):
         self.exercises: dict[str, Exercise] = {}
         self.assignments: dict[str, Assignment] = {}
+        self._graded = collections.OrderedDict()  # recent graded_cases, by what they depend on
+        self._signatures = {}
         for exercise in exercises:
             self.add_exercise(exercise)
         for assignment in assignments:
@@ -75,6 +101,8 @@ class Course:
         if not isinstance(exercise, Exercise):
             raise CourseError(f"not an Exercise record: {exercise!r}"[:200])
         self.exercises[exercise.name] = exercise
+        self._graded.clear()
+        self._signatures.clear()
 
     def add_assignment(self, assignment: Assignment) -> None:
         if not isinstance(assignment, Assignment):
@@ -104,9 +132,17 @@ class Course:
 
     def graded_cases(self, exercise: Exercise, seed: int, *, visible_only=False,
                      version: str | None = None) -> list[GradedCase]:
-        """The exercise's cases for ``seed`` with their expected values and traces."""
+        """The exercise's cases for ``seed`` with their expected values and traces.
+
+        The last few hundred are kept (one seed for a whole class, or a student graded
+        again, costs the reference once); their arrays are read-only, so no caller can
+        change what the next one is compared with."""
         from .builtin import run_reference
 
+        key = (exercise.name, version, int(seed), bool(visible_only), id(exercise.reference))
+        if key in self._graded:
+            self._graded.move_to_end(key)
+            return list(self._graded[key])
         cases = exercise.cases(seed)
         if visible_only:
             cases = [c for c in cases if c.visible]
@@ -117,7 +153,20 @@ class Course:
                 if exercise.trace is not None else ()
             extras = dict(exercise.extras(case)) if exercise.extras is not None else {}
             graded.append(GradedCase(case, expected, trace, extras))
+        _read_only(graded)
+        self._graded[key] = tuple(graded)
+        while len(self._graded) > GRADED_KEPT:
+            self._graded.popitem(last=False)
         return graded
+
+    def signatures(self, version: str | None = None) -> dict:
+        """name -> the course Signature of each exercise under ``version`` (for stand-ins)."""
+        if version not in self._signatures:
+            from .standins import signature_of
+
+            self._signatures[version] = {name: signature_of(exercise.for_version(version))
+                                         for name, exercise in self.exercises.items()}
+        return self._signatures[version]
 
     def detect_version(self, assignment: str, source) -> Version | None:
         """The version of ``assignment`` a notebook was written for (its imports, signatures

@@ -131,7 +131,7 @@ both right."""
 
 def _build_nn_model(rng):
     cases = []
-    for i, (n_h, iterations) in enumerate(((4, 2), (int(rng.integers(2, 6)), 15))):
+    for i, (n_h, iterations) in enumerate(((4, 2), (int(rng.integers(2, 6)), 5))):
         m = 10 if i == 0 else int(rng.integers(20, 40))  # small visible case: it ships
         X = rng.normal(size=(2, m))
         Y = (X[0:1] * X[1:2] > 0).astype(np.uint8)

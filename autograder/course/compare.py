@@ -117,7 +117,21 @@ def compare(got, expected, name, *, rtol=RTOL, atol=ATOL, show_values=False, nam
 
 
 def matches(got, expected, *, rtol=RTOL, atol=ATOL) -> bool:
-    """Whether ``got`` is ``expected`` under the tolerances (types and shapes exact)."""
+    """Whether ``got`` is ``expected`` under the tolerances (types and shapes exact): the same
+    verdict as ``not compare(...)``, without writing any problem down (stand-ins ask it often)."""
+    if isinstance(expected, np.ndarray):
+        if type(got) is not np.ndarray or got.shape != expected.shape:
+            return False
+        if (got.dtype == expected.dtype and expected.dtype.kind in "biuf"
+                and np.array_equal(got, expected)):
+            return True
+    elif isinstance(expected, tuple):
+        return (type(got) is tuple and len(got) == len(expected)
+                and all(matches(g, e, rtol=rtol, atol=atol)
+                        for g, e in zip(got, expected, strict=True)))
+    elif isinstance(expected, dict):
+        return (type(got) is dict and all(key in got and matches(got[key], e, rtol=rtol, atol=atol)
+                                          for key, e in expected.items()))
     problems: list[Problem] = []
     _compare(got, expected, "", rtol, atol, False, (), problems, stop=True)
     return not problems

@@ -265,20 +265,26 @@ def apply_limits(spec):
     _prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 
 
-def _libc():
-    import ctypes
+_LIBC = []
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                           ctypes.c_char_p]
-    return libc
+
+def _libc():
+    """The C library, loaded once (the zygote loads it; its children reuse it)."""
+    if not _LIBC:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                               ctypes.c_ulong, ctypes.c_char_p]
+        libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                               ctypes.c_ulong]
+        _LIBC.append(libc)
+    return _LIBC[0]
 
 
 def _prctl(option, value):
     try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+        _libc().prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
 
@@ -493,8 +499,14 @@ def zygote(control_fd, uid_base, uid_count):
     import signal
     import socket
 
-    import numpy  # noqa: F401 - imported once here, shared by every forked child
+    import resource  # noqa: F401 - what apply_limits needs, imported once for every child
 
+    import numpy  # imported once here, shared by every forked child
+    import numpy.linalg  # noqa: F401
+    import numpy.random
+
+    numpy.random.seed(0)  # numpy builds its random module lazily: ~20 ms, once, not per child
+    seccomp.prepare()
     _prctl(4, 0)  # PR_SET_DUMPABLE 0: children cannot ptrace the zygote or read its memory
     control = socket.socket(fileno=control_fd)
     root = os.geteuid() == 0
@@ -510,6 +522,9 @@ def zygote(control_fd, uid_base, uid_count):
         counter += 1
         return uid_base + counter % uid_count if root and uid_count else None
 
+    def record(pid, code):
+        statuses[pid] = -os.WTERMSIG(code) if os.WIFSIGNALED(code) else os.WEXITSTATUS(code)
+
     def collect(pid, block):
         if pid in statuses:
             return statuses[pid]
@@ -518,43 +533,30 @@ def zygote(control_fd, uid_base, uid_count):
         except ChildProcessError:
             return statuses.get(pid)
         if got:
-            statuses[pid] = -os.WTERMSIG(code) if os.WIFSIGNALED(code) else \
-                os.WEXITSTATUS(code)
+            record(pid, code)
         return statuses.get(pid)
 
-    def kill_uid(uid, pid):
-        """SIGKILL every process of ``uid`` (read from /proc, so a process cannot hide by
-        changing its name or dumpable flag), until none is left."""
-        for _ in range(50):
-            found = False
-            for entry in os.listdir("/proc"):
-                if not entry.isdigit() or int(entry) == os.getpid():
-                    continue
-                try:
-                    with open(f"/proc/{entry}/status", "rb") as handle:
-                        status = handle.read()
-                except OSError:
-                    continue
-                for line in status.split(b"\n"):
-                    if line.startswith(b"Uid:"):
-                        if int(line.split()[1]) == uid:
-                            found = True
-                            try:
-                                os.kill(int(entry), signal.SIGKILL)
-                            except (ProcessLookupError, PermissionError):
-                                pass
-                        break
-            collect(pid, False)
-            if not found:
+    def reap(keep):
+        """Reap every ended child; the status of ``keep`` (a pid) is kept for ``collect``."""
+        while True:
+            try:
+                got, code = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
                 return
-            time.sleep(0.001)
+            if got == 0:
+                return
+            if got == keep or got in children:
+                record(got, code)
 
-    def kill_all_but_me(pid):
-        """SIGKILL every process of this pid namespace but the zygote and its init."""
-        me = os.getpid()
-        for _ in range(50):
-            victims = [int(e) for e in os.listdir("/proc")
-                       if e.isdigit() and int(e) not in (1, me)]
+    def kill_until_gone(pid, chosen):
+        """SIGKILL every process ``chosen(pid, uid)`` picks (read from /proc, so a process
+        cannot hide by changing its name or dumpable flag) until each is doomed: a zombie, or
+        exiting, or with SIGKILL pending (it never runs its own code again; the kernel still
+        tears it down, which takes a while, so it is not waited for). A process forked
+        before its parent got SIGKILL is seen by the next scan; one forked after cannot be."""
+        for attempt in range(400):
+            victims = [found for found, uid, doomed in _processes(me)
+                       if not doomed and chosen(found, uid)]
             if not victims:
                 return
             for victim in victims:
@@ -562,15 +564,10 @@ def zygote(control_fd, uid_base, uid_count):
                     os.kill(victim, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            collect(pid, False)
-            while True:
-                try:
-                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                        break
-                except ChildProcessError:
-                    break
-            time.sleep(0.001)
+            if attempt:
+                time.sleep(0.0005)
 
+    me = os.getpid()
     own_proc = _own_proc()
     layers = _probe_child_layers(root, next_uid)
     answer({"ready": True, "layers": layers})
@@ -621,23 +618,55 @@ def zygote(control_fd, uid_base, uid_count):
             pid = int(command["pid"])
             uid = children.pop(pid, None)
             if uid is not None:
-                kill_uid(uid, pid)
+                kill_until_gone(pid, lambda found, owner: owner == uid)
             if own_proc:  # one child at a time: everything else in this namespace goes
-                kill_all_but_me(pid)
+                kill_until_gone(pid, lambda found, owner: found != 1)
             elif uid is None:  # no uid and no namespace of its own: its process group
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            code = collect(pid, True)
+            code = collect(pid, bool(command.get("wait", True)))
             statuses.pop(pid, None)
-            while True:  # reap whatever else was ours
-                try:
-                    if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                        break
-                except ChildProcessError:
-                    break
+            reap(None)  # whatever else was ours and has ended
             answer({"status": code})
+
+
+_SIGKILL_BIT = 1 << 8  # signal 9 in /proc's pending masks
+_PF_EXITING = 0x4
+
+
+def _processes(me):
+    """(pid, real uid, doomed) of every process /proc shows but this one. Doomed: a zombie,
+    exiting, or with SIGKILL pending."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/status", "rb") as handle:
+                status = handle.read()
+        except OSError:
+            continue
+        fields = {}
+        for line in status.split(b"\n"):
+            key, _, value = line.partition(b":")
+            if key in (b"State", b"Uid", b"SigPnd", b"ShdPnd"):
+                fields[key] = value.split()
+        try:
+            uid = int(fields[b"Uid"][0])
+            doomed = (fields[b"State"][0] in (b"Z", b"X")
+                      or int(fields[b"SigPnd"][0], 16) & _SIGKILL_BIT
+                      or int(fields[b"ShdPnd"][0], 16) & _SIGKILL_BIT)
+        except (KeyError, IndexError, ValueError):
+            continue
+        if not doomed:
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    stat = handle.read()
+                doomed = int(stat[stat.rindex(b")") + 2:].split()[6]) & _PF_EXITING
+            except (OSError, ValueError, IndexError):
+                pass
+        yield int(entry), uid, bool(doomed)
 
 
 def _own_proc():

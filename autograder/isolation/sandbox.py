@@ -1,5 +1,5 @@
-"""Run one submission's code in isolated children: one child for the definitions and review
-answers, then one fresh child per exercise, and collect what they report.
+"""Run one submission's code in isolated children, a fresh one per exercise (the first also
+reports the review answers, before any call), and collect what they report.
 
 ``Sandbox.run`` is the whole job for one submission. Each child is forked by a zygote (a fork
 server inside bubblewrap that imported numpy once) or, where there is none, started as a
@@ -94,6 +94,28 @@ class SubmissionRun:
         return None
 
 
+def pin_to_cpu(index=None):
+    """Keep this process on one CPU, with the zygote and children it starts from now on.
+
+    The grader and its child take turns (a call, a stand-in question, an answer): on the same
+    CPU each turn is a context switch of microseconds; across CPUs it is a wake-up, which on
+    a virtual machine costs ~50 us each way (bench/bench_stages.py measures both). ``index``
+    picks among the allowed CPUs (a batch's worker number); None keeps the current one.
+    Returns the CPU, or None where affinity cannot be set."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+        if index is None:
+            with open("/proc/self/stat", "rb") as handle:
+                current = int(handle.read().rsplit(b")", 1)[1].split()[36])
+            cpu = current if current in allowed else allowed[0]
+        else:
+            cpu = allowed[index % len(allowed)]
+        os.sched_setaffinity(0, {cpu})
+        return cpu
+    except (AttributeError, OSError, ValueError, IndexError):
+        return None
+
+
 class SandboxError(Exception):
     """The sandbox cannot run children with the layers asked for (one line)."""
 
@@ -163,31 +185,16 @@ class Sandbox:
     # -- one submission ------------------------------------------------------------------
 
     def run(self, chunks, jobs, *, review=(), blocked=L.BLOCKED_MODULES) -> SubmissionRun:
-        """Load ``chunks`` in a child (reporting ``review`` variables), then run each
-        ExerciseJob of ``jobs`` in a fresh child of its own."""
+        """Load ``chunks`` in a child that reports the ``review`` variables as soon as the
+        definitions are loaded, before any call is sent, then runs the first ExerciseJob of
+        ``jobs``; each other job runs in a fresh child of its own."""
         run = SubmissionRun()
+        jobs = list(jobs)
         load_left = self.limits.load_s
         base = {"op": "load", "chunks": chunks, "blocked": list(blocked),
                 "package_dirs": {"shallow_ref": [os.path.dirname(f) for f in L.data_files()]},
                 "stdout_cap": self.limits.stdout_cap}
-        outcome, spent = self._child({**base, "review": list(review)}, [], load_left, 0.0, None,
-                                     run, review=review)
-        load_left -= spent
-        run.load_seconds += spent
-        if outcome is None or not outcome.loaded:
-            why = self._load_failure(outcome)
-            run.notes.append(why)
-            for job in jobs:
-                run.exercises[job.exercise] = ExerciseRun(job.exercise, {
-                    c["id"]: CallOutcome(c["id"], "timeout" if outcome and
-                                         outcome.end == "timeout" else "crashed", error=why)
-                    for c in job.calls}, note=why)
-            return run
-        run.loaded = True
-        run.names = outcome.names
-        run.cell_errors = outcome.cell_errors
-        run.review = outcome.review
-        for job in jobs:
+        for index, job in enumerate(jobs or [None]):
             if load_left <= 0:
                 why = (f"loading the notebook's definitions used up its "
                        f"{self.limits.load_s:g} s budget before {job.exercise} could run")
@@ -196,16 +203,39 @@ class Sandbox:
                     note=why)
                 run.notes.append(why)
                 continue
-            request = {**base, "standins": list(job.standins), "random": list(job.random)}
-            calls = [{**c, "standins": list(job.standins), "nonce": secrets.token_hex(8)}
-                     for c in job.calls]
-            outcome, spent = self._child(request, calls, load_left, job.budget_s, job.answer,
-                                         run)
+            request = dict(base)
+            if index == 0:
+                request["review"] = list(review)
+            calls = []
+            if job is not None:
+                request.update(standins=list(job.standins), random=list(job.random))
+                calls = [{**c, "standins": list(job.standins), "nonce": secrets.token_hex(8)}
+                         for c in job.calls]
+            outcome, spent = self._child(request, calls, load_left,
+                                         job.budget_s if job is not None else 0.0,
+                                         job.answer if job is not None else None, run,
+                                         review=review if index == 0 else ())
             load_left -= spent
             run.load_seconds += spent
-            run.exercises[job.exercise] = self._exercise_run(job, outcome)
-            if run.exercises[job.exercise].note:
-                run.notes.append(run.exercises[job.exercise].note)
+            if index == 0:
+                if outcome is None or not outcome.loaded:
+                    why = self._load_failure(outcome)
+                    run.notes.append(why)
+                    for other in jobs:
+                        run.exercises[other.exercise] = ExerciseRun(other.exercise, {
+                            c["id"]: CallOutcome(c["id"], "timeout" if outcome and
+                                                 outcome.end == "timeout" else "crashed",
+                                                 error=why)
+                            for c in other.calls}, note=why)
+                    return run
+                run.loaded = True
+                run.names = outcome.names
+                run.cell_errors = outcome.cell_errors
+                run.review = outcome.review
+            if job is not None:
+                run.exercises[job.exercise] = self._exercise_run(job, outcome)
+                if run.exercises[job.exercise].note:
+                    run.notes.append(run.exercises[job.exercise].note)
         return run
 
     def _load_failure(self, outcome):
@@ -275,7 +305,9 @@ class Sandbox:
                 outcome.detail = _describe_exit(code) if code is not None else \
                     "it closed the grader's channel"
         finally:
-            code = handle.kill()
+            # Its exit status matters only when it ended on its own: else the zygote's answer
+            # is read later, while the grader works on (the next command waits for it).
+            code = handle.kill(wait=outcome is None or outcome.end != "done")
             os.close(read_fd)
             log.seek(0)
             tail = log.read(4096).decode("utf-8", "replace")
@@ -451,7 +483,7 @@ class _PopenChild:
         except subprocess.TimeoutExpired:
             return None
 
-    def kill(self):
+    def kill(self, wait=True):  # noqa: ARG002 - always waits: its folder goes with it
         """SIGKILL the child's whole process group (it leads its own session)."""
         if self.returncode is None:
             try:
@@ -491,6 +523,7 @@ class _Zygote:
             start_new_session=True, close_fds=True)
         theirs.close()
         self.ready = False
+        self.unread = 0  # commands sent whose answer is not read yet
         self.layers = []
 
     def usable(self):
@@ -507,19 +540,33 @@ class _Zygote:
 
     def ask(self, message, fds=()):
         """One command and its answer; OSError if the zygote is gone or silent (stopped)."""
+        self.tell(message, fds)
+        return self._answer()
+
+    def tell(self, message, fds=()):
+        """Send one command; its answer is read (and dropped) before the next command's."""
         self._wait_ready()
         self.control.settimeout(ZYGOTE_ANSWER_S)
+        while self.unread:
+            self._answer()
         data = json.dumps(message).encode()
         try:
             if fds:
                 socket.send_fds(self.control, [data], list(fds))
             else:
                 self.control.sendall(data)
+        except (TimeoutError, ValueError) as exc:
+            raise OSError(f"the zygote did not answer ({exc})") from None
+        self.unread += 1
+
+    def _answer(self):
+        try:
             line = self.reader.readline()
         except (TimeoutError, ValueError) as exc:
             raise OSError(f"the zygote did not answer ({exc})") from None
         if not line:
             raise OSError("the zygote stopped")
+        self.unread -= 1
         return json.loads(line)
 
     def spawn(self, spec, result_fd, log):
@@ -568,16 +615,19 @@ class _ZygoteChild:
                 return status
             time.sleep(0.01)
 
-    def kill(self):
+    def kill(self, wait=True):
         if not self.done:
             self.done = True
             try:
-                self.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.returncode = self.zygote.ask({"op": "kill", "pid": self.pid})["status"]
+                if wait:
+                    self.returncode = self.zygote.ask({"op": "kill", "pid": self.pid})["status"]
+                else:
+                    self.zygote.tell({"op": "kill", "pid": self.pid, "wait": False})
             except OSError:  # the zygote itself was killed: the whole sandbox went with it
                 self.returncode = -signal.SIGKILL
                 self.zygote.close()
+            try:  # after the kill: closing first would wake the child for nothing
+                self.stdin.close()
+            except OSError:
+                pass
         return self.returncode

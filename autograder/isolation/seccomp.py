@@ -137,13 +137,20 @@ def current_arch() -> str | None:
             "arm64": "aarch64"}.get(machine)
 
 
-def install() -> str | None:
-    """Apply the filter to this process; None when done, else why it could not be."""
+_PREPARED = []
+
+
+def prepare():
+    """Build the filter for this machine once (the zygote does, before it forks): then
+    ``install`` in each child is two system calls. None when done, else why it cannot be."""
+    if _PREPARED:
+        return _PREPARED[0] if isinstance(_PREPARED[0], str) else None
     import ctypes
 
     arch = current_arch()
     if arch is None:
-        return f"no seccomp filter for this architecture ({platform.machine()})"
+        _PREPARED.append(f"no seccomp filter for this architecture ({platform.machine()})")
+        return _PREPARED[0]
     instructions = program(arch)
     raw = b"".join(struct.pack("HBBI", *ins) for ins in instructions)
     buffer = ctypes.create_string_buffer(raw, len(raw))
@@ -155,8 +162,18 @@ def install() -> str | None:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
                            ctypes.c_ulong]
+    _PREPARED.append((libc, prog, buffer, ctypes.addressof(prog), ctypes.get_errno))
+    return None
+
+
+def install() -> str | None:
+    """Apply the filter to this process; None when done, else why it could not be."""
+    problem = prepare()
+    if problem is not None:
+        return problem
+    libc, _prog, _buffer, address, get_errno = _PREPARED[0]
     if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
-        return f"PR_SET_NO_NEW_PRIVS failed ({os.strerror(ctypes.get_errno())})"
-    if libc.prctl(22, 2, ctypes.addressof(prog), 0, 0) != 0:  # PR_SET_SECCOMP, FILTER
-        return f"seccomp failed ({os.strerror(ctypes.get_errno())})"
+        return f"PR_SET_NO_NEW_PRIVS failed ({os.strerror(get_errno())})"
+    if libc.prctl(22, 2, address, 0, 0) != 0:  # PR_SET_SECCOMP, FILTER
+        return f"seccomp failed ({os.strerror(get_errno())})"
     return None

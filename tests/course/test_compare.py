@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograder.course.compare import compare, describe, matches, summary
 from autograder.isolation.wire import Foreign
@@ -84,3 +86,23 @@ def test_summary_is_short_and_safe_whatever_comes_back():
         "array of shape (10,), dtype float64: 0, 1, 2, 3, ...")
     assert "9" not in summary(np.arange(10.0))
     assert summary({"\udcff" * 3: 1}).encode("utf-8")
+
+
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True),
+              st.text(max_size=2),
+              st.builds(lambda v, s, d: np.full(s, v if d in (np.float64, np.float32) or v == v
+                                                else 0, dtype=d),
+                        st.floats(-2, 2) | st.just(np.nan),
+                        st.sampled_from([(2,), (1, 2), ()]),
+                        st.sampled_from([np.float64, np.float32, np.int64, bool]))),
+    lambda inner: st.tuples(inner, inner) | st.dictionaries(st.sampled_from("ab"), inner,
+                                                            max_size=2),
+    max_leaves=4)
+
+
+@given(_values, _values)
+@settings(max_examples=300, deadline=None)
+def test_the_quick_verdict_is_the_full_comparisons_verdict(got, expected):
+    assert matches(got, expected) == (not compare(got, expected, "x"))
+    assert matches(expected, expected) == (not compare(expected, expected, "x"))
