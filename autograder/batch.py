@@ -94,6 +94,21 @@ def grade_many(submissions, *, gradebook=None, jobs=1, options=None, resume=Fals
         if on_result:
             on_result(kind, item)
 
+    spent = {}  # student -> grading seconds of their notebooks so far
+
+    def graded(result):
+        spent[result.student] = spent.get(result.student, 0.0) + (result.duration_s or 0.0)
+        handle("graded", result)
+
+    def over_budget(submission):
+        """The record of a notebook whose student used up the batch's budget, else None."""
+        used = spent.get(submission.student, 0.0)
+        if used < options.student_budget_s:
+            return None
+        return failed_result(submission, f"not graded: {submission.student}'s notebooks used "
+                             f"up their {options.student_budget_s:g} s grading budget for this "
+                             f"batch ({used:.0f} s)", options)
+
     try:
         todo = []
         for submission in submissions:
@@ -103,9 +118,10 @@ def grade_many(submissions, *, gradebook=None, jobs=1, options=None, resume=Fals
                 todo.append(submission)
         if jobs <= 1 or len(todo) <= 1:
             for submission in todo:
-                handle("graded", _grade_safely(submission, options))
+                refused = over_budget(submission)
+                graded(refused or _grade_safely(submission, options))
         else:
-            _pool(todo, min(jobs, len(todo)), options, handle)
+            _pool(todo, min(jobs, len(todo)), options, graded, over_budget)
     finally:
         if own and book is not None:
             book.close()
@@ -125,7 +141,10 @@ def _unchanged(book, submission, options):
     return book.is_graded(submission.student, submission.assignment, sha, __version__, seed)
 
 
-def _pool(todo, jobs, options, handle):
+def _pool(todo, jobs, options, graded, over_budget):
+    """Grade ``todo`` on ``jobs`` worker processes; ``graded(result)`` records each result,
+    ``over_budget(submission)`` refuses a notebook whose student has used up the budget (a
+    student's notebooks already being graded on other workers still finish)."""
     context = multiprocessing.get_context("fork")
     queue = [(submission, 0) for submission in reversed(todo)]
     slots = {}
@@ -138,7 +157,12 @@ def _pool(todo, jobs, options, handle):
         slots[index] = _Slot(process, ours)
 
     def feed(slot):
-        if queue and slot.job is None:
+        while queue and slot.job is None:
+            refused = over_budget(queue[-1][0])
+            if refused is not None:
+                queue.pop()
+                graded(refused)
+                continue
             slot.job = queue.pop()
             try:
                 slot.connection.send(slot.job[0])
@@ -163,14 +187,14 @@ def _pool(todo, jobs, options, handle):
                 submission, tries = slot.job
                 slot.job = None
                 if data is not None:
-                    handle("graded", SubmissionResult.from_dict(data))
+                    graded(SubmissionResult.from_dict(data))
                 else:  # the worker died while grading this one
                     slot.process.join(1)
                     code = slot.process.exitcode
                     if tries < RETRIES:
                         queue.append((submission, tries + 1))
                     else:
-                        handle("graded", failed_result(
+                        graded(failed_result(
                             submission, f"its grading process died twice (exit code {code})",
                             options))
                     slot.connection.close()
@@ -185,7 +209,7 @@ def _pool(todo, jobs, options, handle):
                     if tries < RETRIES:
                         queue.append((submission, tries + 1))
                     else:
-                        handle("graded", failed_result(
+                        graded(failed_result(
                             submission, "its grading process died twice", options))
                     slot.connection.close()
                     start(index)

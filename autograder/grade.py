@@ -54,6 +54,7 @@ class Options:
     version: str | None = None  # pin the assignment version for the whole batch
     review: str = "auto"  # review questions: "auto" (if the notebook has them), "count", "skip"
     course_root: str | None = None  # where the instructor's exercise files live
+    student_budget_s: float = 180.0  # grading time for ALL of one student's notebooks in a batch
 
 
 @dataclass

@@ -414,6 +414,28 @@ def test_grade_many_records_each_result_in_the_gradebook_as_it_arrives(tmp_path)
         assert sorted(r.student for r in book.attempts()) == ["p0", "p1", "p2"]
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_all_of_a_students_notebooks_share_one_grading_budget(tmp_path, jobs):
+    """A student who hands in many notebooks that each hang costs the batch at most their
+    budget (plus what other workers had already started): the rest are recorded as not
+    graded, with the reason; another student's notebook is graded as usual."""
+    hang = replace_function(CORRECT, "sigmoid", "def sigmoid(z):\n    while True:\n"
+                                                "        pass\n")
+    submissions = []
+    for i in range(4):
+        path = write_notebook(tmp_path / "eve" / f"n{i}.ipynb", hang)
+        submissions.append(Submission(str(path), "eve", "all"))
+    honest = write_notebook(tmp_path / "bob.ipynb")
+    submissions.append(Submission(str(honest), "bob", "all"))
+    results = grade_many(submissions, jobs=jobs, options=options(timeout=0.5,
+                                                                 student_budget_s=0.4))
+    eve = [r for r in results if r.student == "eve"]
+    refused = [r for r in eve if r.status == "failed"]
+    assert len(eve) == 4 and 4 - len(refused) <= jobs
+    assert refused and all("used up their 0.4 s grading budget" in r.reason for r in refused)
+    assert [r.points for r in results if r.student == "bob"] == [FULL]
+
+
 def test_a_killed_worker_is_replaced_and_its_submission_retried_then_failed(tmp_path):
     """A worker process that dies (here: it kills itself while grading one notebook) costs
     that notebook a retry, then a 'failed' record with the reason; the batch goes on."""
