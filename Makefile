@@ -40,7 +40,7 @@ demo: system-demo $(STAMP)
 	$(BIN)/shallow quiz grade examples/quiz/ada.yaml --gradebook $(DEMO)/gradebook.db \
 		--assignment planar_classifier
 	$(BIN)/shallow export --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
-		-o $(DEMO)/grades-planar_classifier.csv
+		-o $(DEMO)/grades-planar_classifier.csv --course examples/course
 	$(BIN)/shallow report --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
 		--out $(DEMO)/reports --feedback-dir $(DEMO)/feedback --course examples/course
 	$(BIN)/shallow feedback --gradebook $(DEMO)/gradebook.db --assignment planar_classifier \
@@ -62,6 +62,8 @@ lint: $(STAMP)
 ## bench: the benchmarks in bench/ (not part of the test suite)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_ref.py
+	$(BIN)/python bench/bench_parse.py
+	$(BIN)/python bench/bench_stages.py
 	$(BIN)/python bench/bench_grade.py
 	$(BIN)/python bench/bench_report.py
 

@@ -225,6 +225,8 @@ def _compare_array(got, expected, name, rtol, atol, show):
         return []
     if not np.issubdtype(got.dtype, np.number) and got.dtype != bool:
         return [Problem(name, f"{name} has dtype {got.dtype}, but should hold numbers", "dtype")]
+    if got.dtype == expected.dtype and np.array_equal(got, expected):
+        return []  # the same bits (a stand-in's value passed on, say): nothing to measure
     return _compare_numbers(got, expected, name, rtol, atol, show)
 
 

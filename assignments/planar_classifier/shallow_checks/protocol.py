@@ -144,6 +144,10 @@ class Conversation:
             kwargs = message.get("kwargs", {})
             if type(args) is not list or type(kwargs) is not dict:
                 return self._violation("sent a malformed stand-in question")
+            exact = getattr(self.standin, "exact", None)
+            reply = exact(call["id"], function, args, kwargs, message.get("rng")) \
+                if exact is not None else None
+        if reply is None:
             decoded = [wire.decode(a) for a in args]
             decoded_kw = {wire.clean_text(k, 100): wire.decode(v) for k, v in kwargs.items()}
             rng = message.get("rng")
