@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import ast
 import bisect
-import collections
 import builtins
+import collections
 import gc
 import hashlib
 import json

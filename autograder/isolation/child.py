@@ -496,10 +496,9 @@ def zygote(control_fd, uid_base, uid_count):
     The first message it sends is ``{"ready": true, "layers": [...]}``: the per-child layers a
     probe child confirmed.
     """
+    import resource  # noqa: F401 - what apply_limits needs, imported once for every child
     import signal
     import socket
-
-    import resource  # noqa: F401 - what apply_limits needs, imported once for every child
 
     import numpy  # imported once here, shared by every forked child
     import numpy.linalg  # noqa: F401
@@ -618,7 +617,7 @@ def zygote(control_fd, uid_base, uid_count):
             pid = int(command["pid"])
             uid = children.pop(pid, None)
             if uid is not None:
-                kill_until_gone(pid, lambda found, owner: owner == uid)
+                kill_until_gone(pid, lambda found, owner, uid=uid: owner == uid)
             if own_proc:  # one child at a time: everything else in this namespace goes
                 kill_until_gone(pid, lambda found, owner: found != 1)
             elif uid is None:  # no uid and no namespace of its own: its process group

@@ -10,9 +10,9 @@ problems it explains.
 import itertools
 
 import pytest
+from bugs import BUGS, UNKNOWN
 
 from autograder.course import default_course
-from bugs import BUGS, UNKNOWN
 from notebooks import ALL_COURSE, CORRECT, grade, replace_function, write_notebook
 
 COURSE = default_course(str(ALL_COURSE))
@@ -122,7 +122,8 @@ FORWARD_FLAGS = {
 }
 FORWARD_DEFAULTS = {"b1": " + b1", "b2": " + b2", "hidden": "np.tanh", "output": "sigmoid",
                     "ret": "A2, cache(Z1, A1, Z2, A2)"}
-FORWARD_HELPER = '\ndef cache(Z1, A1, Z2, A2):\n    return {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}\n'
+FORWARD_HELPER = ('\ndef cache(Z1, A1, Z2, A2):\n'
+                  '    return {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}\n')
 
 
 def _pairs(exercise, template, flags, defaults, helper=""):

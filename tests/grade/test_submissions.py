@@ -252,7 +252,8 @@ def model(entries):
     return expected
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(entries=layouts())
 def test_any_layout_gives_exactly_one_record_per_student_and_assignment(tmp_path_factory,
                                                                         entries):

@@ -5,13 +5,13 @@ import csv
 from fractions import Fraction
 
 import pytest
+from test_gradebook import make_result
 
 from autograder.gradebook import Gradebook
 from autograder.gradebook.export import NBGRADER_COLUMNS, export_assignment, rows
 from autograder.policy import PolicyError, load_policy
 from autograder.roster import Person, RosterError, read_roster
 from autograder.safety import csv_cell
-from test_gradebook import make_result
 
 
 @pytest.fixture
