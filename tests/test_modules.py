@@ -16,5 +16,5 @@ def test_each_module_says_what_it_is_for_in_one_sentence(path):
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     assert doc, f"{path.relative_to(ROOT)} has no docstring"
     paragraph = " ".join(doc.strip().split("\n\n")[0].split())
-    sentence = re.split(r"(?<=[.:;])\s", paragraph)[0]
+    sentence = re.split(r"(?<=[.;])\s", paragraph)[0]
     assert 10 <= len(sentence) <= 240, sentence
