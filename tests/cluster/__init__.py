@@ -1,0 +1,1 @@
+"""Grading on a Dask cluster, and the PostgreSQL server the tests start (``pgserver``)."""
