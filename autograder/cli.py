@@ -81,8 +81,18 @@ def _fail(exc):
               type=click.Choice(["auto", "count", "skip"]),
               help="Review questions: count them when the notebook has them (auto), always, "
                    "or never.")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Grade on a Dask cluster: tcp://host:8786 (a running scheduler) or local:N "
+                   "(start N worker processes here); --jobs is then ignored.")
+@click.option("--require-layers", is_flag=True,
+              help="With --cluster: refuse to grade on a worker that lacks an isolation layer "
+                   "this machine has.")
+@click.option("--student-budget", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+              help="Grading time for all of one student's notebooks in this batch; the rest "
+                   "are recorded as not graded.  [default: 180]")
 def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, seed, fmt,
-          results_dir, timeout, course, version_, review):
+          results_dir, timeout, course, version_, review, cluster, require_layers,
+          student_budget):
     """Grade notebooks (.ipynb), .py files or folders of them.
 
     A folder may be a course (nbgrader's submitted/<student>/<assignment>/), its submitted
@@ -112,7 +122,8 @@ def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, see
                           gradebook=None if no_gradebook else gradebook, jobs=jobs,
                           resume=resume, seed=seed, timeout=timeout, course=course,
                           version=version_, review=review, on_result=on_result,
-                          results_dir=results_dir)
+                          results_dir=results_dir, cluster=cluster,
+                          require_layers=require_layers, student_budget=student_budget)
     except CommandError as exc:
         _fail(exc)
     except KeyboardInterrupt:
@@ -139,7 +150,12 @@ def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, see
     for missing in run.missing_layers:  # a weaker sandbox is said out loud, never silently
         click.echo(f"warning: isolation layer unavailable: {missing}", err=True)
     if not no_gradebook and results:
-        click.echo(f"recorded in {gradebook}", err=True)
+        where = gradebook
+        if "://" in str(gradebook):  # a server's URL: never its password
+            from .gradebook.postgres import safe_url
+
+            where = safe_url(gradebook)
+        click.echo(f"recorded in {terminal(where)}", err=True)
     if run.problems:
         sys.exit(2)
 
@@ -193,13 +209,24 @@ def check(notebook, assignment, course):
               help="Students (one id a line, or nbgrader's CSV): adds missing ones and names.")
 @click.option("--course", type=click.Path(file_okay=False), help="Course folder (due dates, "
               "late policy in shallow.yaml).")
-def export(gradebook, assignment, output, roster, course):
-    """Write a CSV per assignment in nbgrader export's columns, then status and exercises."""
+@click.option("--format", "fmt", default="nbgrader", show_default=True,
+              type=click.Choice(["nbgrader", "canvas", "moodle"]),
+              help="nbgrader: a CSV per assignment in nbgrader export's columns; canvas, moodle: "
+                   "one CSV for that LMS's gradebook import (default grades-<format>.csv).")
+def export(gradebook, assignment, output, roster, course, fmt):
+    """Write grade CSVs: nbgrader export's columns, then status and exercises (or an LMS's).
+
+    In an nbgrader course, formgrader's manual grades and comments are imported first.
+    """
     from .commands import CommandError, export_grades
+    from .safety import terminal
+
+    def note(line):
+        click.echo(f"note: {terminal(line)}", err=True)
 
     try:
         written = export_grades(gradebook, assignment=assignment, output=output, roster=roster,
-                                course=course)
+                                course=course, fmt=fmt, on_note=note)
     except CommandError as exc:
         _fail(exc)
     for target, rows in written:
@@ -260,12 +287,15 @@ def release(assignments, course, sync_only):
     click.echo(f"released {', '.join(names)} into {course}/assignments")
 
 
+from .cli_integrations import gradescope, nbgrader  # noqa: E402 - imports only click
 from .cli_quiz import quiz  # noqa: E402 - imports only click
 from .cli_reports import feedback, report  # noqa: E402 - imports only click
 
 main.add_command(quiz)
 main.add_command(report)
 main.add_command(feedback)
+main.add_command(gradescope)
+main.add_command(nbgrader)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,9 +19,17 @@ class CommandError(Exception):
 COURSE_MARKERS = ("nbgrader_config.py", "shallow.yaml")
 
 
+_RESOLVED = []  # the course folder this command resolved last (the views import into it)
+
+
 def course_root(option=None) -> Path:
     """The course folder: ``option``, else the nearest folder up from here with
     ``nbgrader_config.py`` or ``shallow.yaml``, else the current folder."""
+    _RESOLVED[:] = [_find_root(option)]
+    return _RESOLVED[0]
+
+
+def _find_root(option) -> Path:
     if option:
         path = Path(option)
         if not path.is_dir():
@@ -54,16 +62,29 @@ class GradeRun:
 
 def grade_paths(paths, *, student=None, assignment=None, gradebook=None, jobs=1, resume=False,
                 seed=None, timeout=None, course=None, version=None, review="auto",
-                on_result=None, results_dir=None, hidden_visibility="visible") -> GradeRun:
-    """Find the submissions in ``paths``, grade them, record them in ``gradebook``."""
+                on_result=None, results_dir=None, hidden_visibility="visible", cluster=None,
+                require_layers=False, student_budget=None) -> GradeRun:
+    """Find the submissions in ``paths``, grade them, record them in ``gradebook``.
+
+    ``cluster``: a Dask address (``tcp://host:8786``, ``local:N``) to grade on instead of local
+    worker processes (``cluster.py``); ``require_layers``: refuse a worker that lacks an
+    isolation layer this machine has; ``student_budget``: seconds of grading for all of one
+    student's notebooks (``Options.student_budget_s`` by default)."""
     from .batch import grade_many
     from .grade import Options, default_sandbox
     from .gradebook import GradebookError
     from .seeds import SecretError, load_secret
     from .submissions import SubmissionError, find_submissions
 
-    sandbox = default_sandbox()
-    sandbox.warm()  # the zygote starts while the rest of the grader loads
+    if cluster is not None:
+        from .cluster import ClusterError, parse_address
+
+        try:
+            parse_address(cluster)
+        except ClusterError as exc:
+            raise CommandError(str(exc)) from None
+    if cluster is None and jobs <= 1:
+        default_sandbox().warm()  # the zygote starts while the rest of the grader loads
     root = course_root(course)
     loaded = load_course(root)
     try:
@@ -82,7 +103,8 @@ def grade_paths(paths, *, student=None, assignment=None, gradebook=None, jobs=1,
         except SecretError as exc:
             raise CommandError(str(exc)) from None
     options = Options(seed=seed, secret=secret, timeout=timeout, version=version,
-                      review=review, course_root=str(root))
+                      review=review, course_root=str(root),
+                      student_budget_s=student_budget or Options.student_budget_s)
 
     def handle(kind, item):
         if kind == "skipped":
@@ -92,13 +114,46 @@ def grade_paths(paths, *, student=None, assignment=None, gradebook=None, jobs=1,
         if on_result:
             on_result(kind, item)
 
-    try:
-        run.results = grade_many(found.submissions, gradebook=gradebook, jobs=jobs,
-                                 options=options, resume=resume, on_result=handle)
-    except GradebookError as exc:
-        raise CommandError(str(exc)) from None
-    run.missing_layers = tuple(default_sandbox().missing)
+    if cluster is not None:
+        from .cluster import ClusterError, grade_on_cluster
+
+        try:
+            done = grade_on_cluster(found.submissions, address=cluster, gradebook=gradebook,
+                                    options=options, resume=resume, on_result=handle,
+                                    require_layers=require_layers)
+        except (ClusterError, GradebookError) as exc:
+            raise CommandError(str(exc)) from None
+        run.results, run.missing_layers = done.results, done.missing_layers
+    else:
+        try:
+            run.results = grade_many(found.submissions, gradebook=gradebook, jobs=jobs,
+                                     options=options, resume=resume, on_result=handle)
+        except GradebookError as exc:
+            raise CommandError(str(exc)) from None
+        run.missing_layers = _missing_layers(run.results)
+    if gradebook is not None and run.results:  # an nbgrader course: nbgrader's gradebook too
+        from .integrations.nbgrader_sync import sync_after_grading
+
+        run.notes += sync_after_grading(root, run.results, gradebook)
     return run
+
+
+def _missing_layers(results):
+    """The isolation layers missing where these results were graded: this process's sandbox
+    says why when it graded; worker processes' results say which layers they had."""
+    from .grade import default_sandbox
+    from .isolation import layers as L
+
+    sandbox = default_sandbox()
+    if sandbox._zygote is not None or sandbox._confirmed:
+        return tuple(sandbox.missing)
+    strongest = L.optimistic() or ()
+    graded = [r for r in results if r.layers]
+    if not graded:
+        return ()
+    active = set().union(*(set(r.layers) for r in graded))
+    return tuple(f"{layer}: not active in the worker processes" for layer in strongest
+                 if layer not in active)
 
 
 def safe_component(name: str) -> str:
@@ -147,34 +202,63 @@ def check_notebook(path, *, assignment=None, course=None):
                                                 course_root=str(root)))
 
 
-def open_book(gradebook, *, must_exist=True):
+def open_book(gradebook, *, must_exist=True, on_note=None):
+    """The gradebook for a command. For the views (``must_exist``: export, report, feedback),
+    in an nbgrader course, formgrader's manual grades are imported first as overrides."""
     from .gradebook import GradebookError, exists, open_gradebook
 
     if must_exist and not exists(gradebook):
         raise CommandError(f"{gradebook}: no such gradebook (grade something first)")
     try:
-        return open_gradebook(gradebook)
+        book = open_gradebook(gradebook)
     except GradebookError as exc:
         raise CommandError(str(exc)) from None
+    if must_exist and _RESOLVED:
+        from .integrations.nbgrader_sync import SyncError, import_manual_grades
+
+        try:
+            imported = import_manual_grades(_RESOLVED[0], book)
+        except SyncError as exc:
+            book.close()
+            raise CommandError(str(exc)) from None
+        if on_note is not None:
+            for note in imported.notes:
+                on_note(note)
+            if imported.added:
+                on_note(f"{gradebook}: {len(imported.added)} manual grade(s) imported from "
+                        f"formgrader")
+    return book
+
+
+EXPORT_FORMATS = ("nbgrader", "canvas", "moodle")
 
 
 def export_grades(gradebook, *, assignment=None, output=None, roster=None, course=None,
-                  policy_file=None) -> list:
-    """Write one grade CSV per assignment; return [(path, rows)]."""
+                  policy_file=None, fmt="nbgrader", on_note=None) -> list:
+    """Write the grade CSVs; return [(path, rows)]. ``fmt`` "nbgrader": one file per assignment
+    in nbgrader export's columns; "canvas" or "moodle": one file for the LMS's gradebook import,
+    a column per assignment."""
     from .gradebook import GradebookError
     from .gradebook.export import export_assignment
     from .policy import PolicyError, load_policy
     from .roster import RosterError, read_roster
 
+    if fmt not in EXPORT_FORMATS:
+        raise CommandError(f"--format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
     root = course_root(course)
     try:
         policy = load_policy(root, policy_file)
-        people = read_roster(roster) if roster else None
+        if fmt == "nbgrader":
+            people = read_roster(roster) if roster else None
+        else:
+            from .integrations.lms import read_lms_roster
+
+            people = read_lms_roster(roster) if roster else None
     except (PolicyError, RosterError) as exc:
         raise CommandError(str(exc)) from None
     loaded = load_course(root)
     written = []
-    with open_book(gradebook) as book:
+    with open_book(gradebook, on_note=on_note) as book:
         try:
             names = [assignment] if assignment else book.assignments()
             if not names:
@@ -182,6 +266,13 @@ def export_grades(gradebook, *, assignment=None, output=None, roster=None, cours
             if assignment and assignment not in book.assignments():
                 raise CommandError(f"{gradebook}: no attempts at assignment {assignment!r} "
                                    f"(it holds {', '.join(book.assignments())})")
+            if fmt != "nbgrader":
+                from .integrations.lms import export_lms
+
+                target = output or f"grades-{fmt}.csv"
+                count = export_lms(book, names, target, layout=fmt, policy=policy,
+                                   roster=people, course=loaded)
+                return [(target, count)]
             if output and len(names) > 1:
                 raise CommandError("--output needs --assignment when the gradebook holds "
                                    f"several assignments ({', '.join(names)})")
