@@ -102,6 +102,10 @@ def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, see
     import json
     import sys
 
+    if cluster is None and jobs <= 1:  # the zygote imports numpy while the grader loads
+        from .grade import default_sandbox
+
+        default_sandbox().warm()
     from .commands import CommandError, grade_paths
     from .reports.text import batch_summary, feedback_text, summary_line
     from .safety import terminal
