@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/bench_stages.py
 	$(BIN)/python bench/bench_grade.py
+	$(BIN)/python bench/bench_cluster.py
 	$(BIN)/python bench/bench_report.py
 
 clean:

@@ -137,7 +137,7 @@ def _unchanged(book, submission, options):
         return False
     if submission.assignment is None:
         return False
-    seed, _ = seed_for(options, submission.student, submission.assignment)
+    seed, _ = seed_for(options, submission.student, submission.assignment, sha)
     return book.is_graded(submission.student, submission.assignment, sha, __version__, seed)
 
 

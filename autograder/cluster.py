@@ -582,7 +582,7 @@ class _Batch:
         grading, the assignment is guessed from the notebook)."""
         if self.book is None or submission.assignment is None:
             return None
-        seed, _ = seed_for(self.options, submission.student, submission.assignment)
+        seed, _ = seed_for(self.options, submission.student, submission.assignment, sha)
         return self.book.is_graded(submission.student, submission.assignment, sha,
                                    __version__, seed)
 

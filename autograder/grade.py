@@ -95,14 +95,17 @@ def default_sandbox():
     return _SANDBOX
 
 
-def seed_for(options: Options, student: str, assignment: str) -> tuple[int, str]:
+def seed_for(options: Options, student: str, assignment: str, sha256: str = "") -> \
+        tuple[int, str]:
+    """The seed of a submission's hidden cases and where it comes from: ``--seed``, else the
+    course secret with the student, the assignment and the file's ``sha256`` (seeds.py)."""
     if options.seed is not None:
         return int(options.seed), "fixed"
     if options.secret is None:
         return 0, "fixed"
     from .seeds import student_seed
 
-    return student_seed(options.secret, student, assignment), "course-secret"
+    return student_seed(options.secret, student, assignment, sha256), "course-secret"
 
 
 def _course(options):
@@ -129,7 +132,8 @@ def plan_for(submission, source, options, course) -> Plan:
 
         raise CourseError(f"--version {version!r}: {assignment.name} has the versions "
                           f"{', '.join(v.name for v in assignment.versions)}")
-    seed, seed_source = seed_for(options, submission.student, assignment.name)
+    seed, seed_source = seed_for(options, submission.student, assignment.name,
+                                 source.sha256 if source is not None else "")
     plan = Plan(assignment, version, seed, seed_source)
     for exercise in course.exercises_for(assignment.name, version):
         plan.exercises.append((exercise, course.graded_cases(

@@ -1,12 +1,15 @@
-"""Per-student test cases: the course secret and the seed it gives each (student, assignment).
+"""Per-student test cases: the course secret and the seed it gives each submission.
 
-Hidden cases differ for every student and assignment, so inputs and answers learnt once are
-worth nothing for a classmate. The seed is ``HMAC-SHA256(secret, student NUL assignment)``,
-cut to 63 bits; the secret is 32 random bytes created on first use in the course folder
+Hidden cases differ for every student, assignment and notebook, so inputs and answers learnt
+once are worth nothing for a classmate, nor for the same student's next attempt (whatever a
+notebook learnt of its own hidden cases, the notebook that uses it is another file, with other
+cases). The seed is ``HMAC-SHA256(secret, student NUL assignment NUL sha256 of the file)``, cut
+to 63 bits; the secret is 32 random bytes created on first use in the course folder
 (``.shallow/secret``, mode 0600, like nbgrader's course id: outside every submission, never in a
 student's view) and the seed of every attempt is recorded in the gradebook, so every grade can
-be reproduced. ``--seed N`` gives everybody the same cases instead. Visible cases are the same
-for everybody (students compare notes on them anyway).
+be reproduced: the same file always gets the same cases. ``--seed N`` gives everybody the same
+cases instead. Visible cases are the same for everybody (students compare notes on them
+anyway).
 """
 
 from __future__ import annotations
@@ -62,8 +65,9 @@ def _create(path: Path) -> bytes:
     return data
 
 
-def student_seed(secret: bytes, student: str, assignment: str) -> int:
-    """The seed of ``student``'s hidden cases of ``assignment`` (63 bits)."""
-    message = f"{student}\0{assignment}".encode("utf-8", "surrogatepass")
+def student_seed(secret: bytes, student: str, assignment: str, content: str = "") -> int:
+    """The seed of the hidden cases of ``student``'s notebook for ``assignment`` whose sha256
+    is ``content`` (63 bits)."""
+    message = f"{student}\0{assignment}\0{content}".encode("utf-8", "surrogatepass")
     digest = hmac.new(secret, message, hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big") & (2**63 - 1)

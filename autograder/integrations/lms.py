@@ -48,6 +48,7 @@ class LmsPerson:
     """A roster row with what an LMS knows of the student (empty when unknown)."""
 
     keys: tuple  # the values a shallow student id may equal, in matching order
+    strong: int = -1  # how many of ``keys`` identify the person (the rest: email); -1: all
     name: str = ""  # Canvas's "Student" ("Last, First")
     first_name: str = ""
     last_name: str = ""
@@ -120,10 +121,11 @@ def _canvas_people(header, lower, rows):
         email = get("email")
         login, user, canvas_id = get("sis login id"), get("sis user id"), get("id")
         keys = _key_list(login, user, canvas_id, email, email.partition("@")[0])
+        strong = len(_key_list(login, user, canvas_id))
         if not keys:
             continue
         last, _, first = name.partition(",")
-        people.append(LmsPerson(keys, name=name, first_name=first.strip(),
+        people.append(LmsPerson(keys, strong, name=name, first_name=first.strip(),
                                 last_name=last.strip() if first else "", email=email,
                                 canvas_id=canvas_id, sis_user_id=user, sis_login_id=login,
                                 section=get("section"), kind="canvas", columns=tuple(header)))
@@ -136,25 +138,49 @@ def _moodle_people(header, lower, rows):
         get = _getter(lower, row)
         email, username, id_number = get("email address"), get("username"), get("id number")
         keys = _key_list(username, id_number, email, email.partition("@")[0])
+        strong = len(_key_list(username, id_number))
         if not keys:
             continue
-        people.append(LmsPerson(keys, first_name=get("first name"), last_name=get("last name"),
+        people.append(LmsPerson(keys, strong, first_name=get("first name"),
+                                last_name=get("last name"),
                                 email=email, id_number=id_number, username=username,
                                 kind="moodle", columns=tuple(header)))
     return people
 
 
 def _match(roster, students):
-    """[(student id, LmsPerson or None, has results)] in roster order, then the others."""
+    """[(student id, LmsPerson or None)]: every roster row in roster order, then the students
+    no row names. A row takes a student by its identifying keys (login, SIS or LMS id,
+    username, id number) first; by email, then the email's local part, only a student no row
+    identifies. A student two rows claim at the same level goes to neither (an email cannot
+    take somebody else's grade); a row that matches nobody is kept, with no grade."""
     known = set(students)
-    out, taken = [], set()
-    for person in roster or []:
-        student = next((k for k in person.keys if k in known and k not in taken), None)
+    matched = {}  # id(person) -> student
+    taken, contested = set(), set()
+    rows = list(roster or [])
+    levels = max((len(p.keys) for p in rows), default=0)
+    for strong in (True, False):
+        for level in range(levels):
+            claims = {}
+            for person in rows:
+                if id(person) in matched or level >= len(person.keys):
+                    continue
+                is_strong = person.strong < 0 or level < person.strong
+                key = person.keys[level]
+                if is_strong == strong and key in known and key not in taken | contested:
+                    claims.setdefault(key, []).append(person)
+            for student, people in claims.items():
+                if len(people) == 1:
+                    matched[id(people[0])] = student
+                    taken.add(student)
+                else:
+                    contested.add(student)  # ambiguous: no row gets it; it gets its own
+    out = []
+    for person in rows:
+        student = matched.get(id(person))
         if student is None:
-            student = person.fallback_id
-            if student in taken:
-                continue
-        taken.add(student)
+            fallback = person.fallback_id
+            student = "" if fallback in known else fallback  # never another's grade
         out.append((student, person))
     out += [(student, None) for student in sorted(known - taken)]
     return out

@@ -25,20 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..results import CallOutcome
 from . import wire
 
-
-@dataclass
-class CallOutcome:
-    """What one call of a student function did."""
-
-    id: str
-    status: str  # "ok", "error", "timeout", "crashed" or "not-run"
-    value: object = None
-    error: str | None = None
-    stdout: str = ""
-    seconds: float = 0.0
-    args_after: list | None = None
+__all__ = ["CallOutcome", "Conversation", "Done", "Outcome", "Send"]
 
 
 @dataclass

@@ -324,7 +324,7 @@ class Sandbox:
         cap = self.limits.channel_mb << 20
         deadline = start + max(load_left, 0.0)
         loaded_at = None
-        buffer = b""
+        buffer = bytearray()  # grows in place: a long line costs its size, not its square
         received = 0
         while True:
             if loaded_at is None and conversation.state != "loading":
@@ -348,7 +348,8 @@ class Sandbox:
             buffer += data
             if b"\n" not in data:
                 continue
-            *lines, buffer = buffer.split(b"\n")
+            *lines, rest = buffer.split(b"\n")
+            buffer = bytearray(rest)
             for line in lines:
                 try:
                     message = wire.loads(line, cap)

@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "shallow_checks"
 SHIPPED = {  # file in the bundle: its source in the grader, copied as it is
     "wire.py": ROOT / "isolation" / "wire.py",
-    "protocol.py": ROOT / "isolation" / "protocol.py",
     "safety.py": ROOT / "safety.py",
     "results.py": ROOT / "results.py",
     "compare.py": ROOT / "course" / "compare.py",

@@ -291,6 +291,8 @@ CODE = tuple(EXERCISES)  # every graded function (the review answers are graded 
 UNIMPLEMENTED = ("forward_propagation", "compute_cost", "backward_propagation",
                  "update_parameters")
 LOAD_ENDED = r"definitions ended the grading process"
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "sigmoid_derivative", "tanh_derivative",
+               "relu_derivative", "leaky_relu_derivative")
 
 ENTRIES = [
     # At import time: while the grader loads the definitions.
@@ -459,6 +461,14 @@ ENTRIES = [
           "pickle_payload.py", replaces="relu", lose=("relu",), collateral=True,
           check=check_nothing_unpickled,
           reason=r"Payload|bytes|could not be read back|is a|another call|malformed"),
+    # Red team: a state channel the entries above do not cover.
+    Entry("posix_mqueue_carry", "relu leaves a message in a POSIX message queue (mq_open); "
+          "the unimplemented leaky_relu answers right only if it finds it",
+          "posix_mqueue_carry.py", replaces=("relu", "leaky_relu"), lose=("leaky_relu",),
+          reason=r"NotImplementedError", protected_by=("ipcns",),
+          check=lambda ctx: ["a message queue reached the next child"]
+          if ctx.result is not None and any(c.exercise == "leaky_relu" and c.points
+                                            for c in ctx.result.cases) else []),
     # Whole files.
     Entry("huge_notebook", "a 30 MB notebook", build=build_huge_notebook, lose=ALL,
           reason=r"file is 30\.\d MB, over the 20\.0 MB limit"),

@@ -54,8 +54,16 @@ def test_values_shown_only_when_asked_and_where_they_differ():
     ("text", None, "is a str of 4 characters but should be None"),
 ])
 def test_each_kind_of_problem_is_named(got, expected, words):
-    [text] = texts(got, expected)
+    [text] = texts(got, expected, show_values=True)
     assert words in text, text
+
+
+def test_a_hidden_case_never_shows_text_the_students_code_chose():
+    """A type name or dict keys the code picked could carry a hidden case's inputs out."""
+    [text] = texts(Foreign("leak_0123456789abcdef"), (1, 2))
+    assert "leak" not in text and "does not travel" in text
+    assert "leak" not in summary({"leak_0.25": 1}) and "1 key" in summary({"leak_0.25": 1})
+    assert "leak" in summary({"leak_0.25": 1}, show_values=True)
 
 
 def test_a_value_that_answers_comparisons_oddly_is_never_equal():
@@ -106,3 +114,13 @@ _values = st.recursive(
 def test_the_quick_verdict_is_the_full_comparisons_verdict(got, expected):
     assert matches(got, expected) == (not compare(got, expected, "x"))
     assert matches(expected, expected) == (not compare(expected, expected, "x"))
+
+
+def test_a_hidden_case_error_says_its_type_and_place_not_its_message():
+    from autograder.course.judge import hidden_error
+
+    assert hidden_error("ValueError: LEAK 3ff0 (cell 4, line 9)") == \
+        "ValueError (cell 4, line 9); the message is shown for visible cases only"
+    assert "LEAK" not in hidden_error("LEAK_3ff0: x (cell 4, line 9)")
+    assert "abc" not in hidden_error("the code called sys.exit('abc') (cell 2, line 1)")
+    assert hidden_error("function f not found") == "function f not found"

@@ -9,7 +9,7 @@ import pytest
 from autograder.course import default_course
 from autograder.course.compare import compare
 from autograder.course.diagnose import diagnose
-from autograder.isolation.protocol import CallOutcome
+from autograder.results import CallOutcome
 
 COURSE = default_course()
 

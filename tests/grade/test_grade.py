@@ -183,12 +183,16 @@ def test_per_student_seeds_from_the_course_secret(tmp_path):
     path = write_notebook(tmp_path / "nb.ipynb")
     ann = grade(path, student="ann", seed=None, secret=secret)
     bob = grade(path, student="bob", seed=None, secret=secret)
-    assert ann.seed == student_seed(secret, "ann", "all") != bob.seed
+    assert ann.seed == student_seed(secret, "ann", "all", ann.sha256) != bob.seed
     assert ann.seed_source == "course-secret"
     hidden = {r.student: [c.call for c in r.cases if c.visibility == "hidden"]
               for r in (ann, bob)}
     assert hidden["ann"] != hidden["bob"]
     assert ann.points == bob.points == FULL
+    # the same file always gets the same cases; the student's next notebook, other ones
+    assert grade(path, student="ann", seed=None, secret=secret).seed == ann.seed
+    again = write_notebook(tmp_path / "nb2.ipynb", CORRECT + "\n# a second attempt\n")
+    assert grade(again, student="ann", seed=None, secret=secret).seed != ann.seed
 
 
 def test_hidden_cases_show_shapes_not_values(tmp_path):

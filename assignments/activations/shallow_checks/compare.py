@@ -63,8 +63,22 @@ def kind_of(value) -> str:
     return f"a {type(value).__name__}"
 
 
+def _kind(value, show):
+    """kind_of, without the type name a student chose when ``show`` is off (a hidden case)."""
+    if not show and isinstance(value, Foreign):
+        return "an object that does not travel back to the grader"
+    return kind_of(value)
+
+
 def summary(value, *, show_values=False) -> str:
-    """A short, safe description of a returned value for the feedback (at most 120 chars)."""
+    """A short, safe description of a returned value for the feedback (at most 120 chars).
+    Without ``show_values`` (a hidden case) nothing the student's code chose as text is shown:
+    no dict keys, no type names of objects that do not travel."""
+    if not show_values:
+        if isinstance(value, dict):
+            return f"dict with {len(value)} key{'s' * (len(value) != 1)}"
+        if isinstance(value, Foreign):
+            return "an object that does not travel back to the grader"
     if isinstance(value, np.ndarray):
         text = f"array of shape {value.shape}, dtype {value.dtype}"
         if show_values and value.size and value.dtype.kind in "biuf":
@@ -144,26 +158,28 @@ def _compare(got, expected, name, rtol, atol, show, names, out, stop=False):
         out.extend(_compare_array(got, expected, name, rtol, atol, show))
     elif isinstance(expected, float):
         if not is_number(got):
-            out.append(Problem(name, f"{name} is {kind_of(got)}, but should be a Python float",
-                               "type"))
+            out.append(Problem(name, f"{name} is {_kind(got, show)}, but should be a Python "
+                                     f"float", "type"))
         else:
             out.extend(_compare_numbers(np.asarray(got, float), np.asarray(expected), name,
                                         rtol, atol, show))
     elif isinstance(expected, (bool, np.bool_)):
         if not isinstance(got, (bool, np.bool_)):
-            out.append(Problem(name, f"{name} is {kind_of(got)}, but should be a bool", "type"))
+            out.append(Problem(name, f"{name} is {_kind(got, show)}, but should be a bool",
+                               "type"))
         elif bool(got) != bool(expected):
             out.append(Problem(name, f"{name} is {bool(got)!r} but should be "
                                      f"{bool(expected)!r}", "values"))
     elif isinstance(expected, (int, np.integer)):
         if not isinstance(got, (int, np.integer)) or isinstance(got, (bool, np.bool_)):
-            out.append(Problem(name, f"{name} is {kind_of(got)}, but should be an int", "type"))
+            out.append(Problem(name, f"{name} is {_kind(got, show)}, but should be an int",
+                               "type"))
         elif got != expected:
             out.append(Problem(name, f"{name} is {int(got)} but should be {int(expected)}",
                                "values"))
     elif isinstance(expected, tuple):
         if type(got) is not tuple:
-            out.append(Problem(name, f"{name} is {kind_of(got)}, but should be a tuple of "
+            out.append(Problem(name, f"{name} is {_kind(got, show)}, but should be a tuple of "
                                      f"{len(expected)}", "type"))
         elif len(got) != len(expected):
             out.append(Problem(name, f"{name} has {len(got)} items but should have "
@@ -174,7 +190,8 @@ def _compare(got, expected, name, rtol, atol, show, names, out, stop=False):
                 _compare(g, e, item, rtol, atol, show, (), out, stop)
     elif isinstance(expected, dict):
         if type(got) is not dict:
-            out.append(Problem(name, f"{name} is {kind_of(got)}, but should be a dict with keys "
+            out.append(Problem(name, f"{name} is {_kind(got, show)}, but should be a dict with "
+                                     f"keys "
                                      f"{', '.join(expected)}", "type"))
             return
         missing = [k for k in expected if k not in got]
@@ -186,7 +203,7 @@ def _compare(got, expected, name, rtol, atol, show, names, out, stop=False):
                 _compare(got[key], e, f"{name}[{key!r}]" if name else key, rtol, atol, show,
                          (), out, stop)
     elif not _plain_equal(got, expected):
-        out.append(Problem(name, f"{name} is {_short_repr(got)} but should be "
+        out.append(Problem(name, f"{name} is {_short_repr(got, show)} but should be "
                                  f"{_short_repr(expected)}", "values"))
 
 
@@ -201,15 +218,17 @@ def _plain_equal(got, expected):
     return equal if isinstance(equal, bool) else False
 
 
-def _short_repr(value):
+def _short_repr(value, show=True):
     if isinstance(value, (str, Foreign)) or not isinstance(value, (int, float, bool, type(None))):
-        return kind_of(value) if not isinstance(value, str) else f"a str of {len(value)} characters"
+        return _kind(value, show) if not isinstance(value, str) else \
+            f"a str of {len(value)} characters"
     return repr(value)
 
 
 def _compare_array(got, expected, name, rtol, atol, show):
     if type(got) is not np.ndarray:
-        return [Problem(name, f"{name} is {kind_of(got)}, but should be a numpy array of shape "
+        return [Problem(name, f"{name} is {_kind(got, show)}, but should be a numpy array of "
+                              f"shape "
                               f"{expected.shape}", "type")]
     if got.shape != expected.shape:
         return [Problem(name, f"{name} has shape {got.shape} but should be {expected.shape}",

@@ -62,6 +62,19 @@ def points_json(value) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
+@dataclass
+class CallOutcome:
+    """What one call of a student function did, as its child reported it (before judging)."""
+
+    id: str
+    status: str  # "ok", "error", "timeout", "crashed" or "not-run"
+    value: object = None
+    error: str | None = None
+    stdout: str = ""
+    seconds: float = 0.0
+    args_after: list | None = None
+
+
 @dataclass(frozen=True)
 class MistakeNote:
     """A catalogued mistake named in a case's feedback, with the parts of the value it explains."""

@@ -12,6 +12,33 @@ from .diagnose import diagnose
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
+_ERROR = re.compile(r"^([A-Za-z_][\w.]{0,80})(?::| \(cell |$)")
+_WHERE = re.compile(r" \((cell \d+, line \d+)\)$")
+
+
+def hidden_error(text: str) -> str:
+    """What a hidden case's error may say: the exception's type and where it was raised, not
+    its message (the student's code writes that; on a hidden case it could carry the case's
+    inputs out). 'ValueError: shapes (4,3) and (2,3) ... (cell 5, line 3)' -> 'ValueError
+    (cell 5, line 3); the message is shown for visible cases only'."""
+    if text.startswith("function "):  # the grader's own words
+        return text
+    kind = _ERROR.match(text)
+    where = _WHERE.search(text)
+    name = kind.group(1) if kind else ("SystemExit" if "sys.exit" in text else "an error")
+    if kind and not _builtin_exception(name):  # a class the notebook named itself
+        name = "an exception of the notebook's own class"
+    return (f"{name}{f' ({where.group(1)})' if where else ''}; the message is shown for "
+            f"visible cases only")
+
+
+def _builtin_exception(name):
+    import builtins
+
+    kind = getattr(builtins, name, None)
+    return isinstance(kind, type) and issubclass(kind, BaseException)
+
+
 def judge(exercise, graded, outcome, result) -> None:
     """Fill ``result`` (a results.CaseResult: status, problems, mistakes, expected) for the
     outcome of ``graded``'s call. ``exercise`` needs: result, result_names, rtol, atol,
@@ -24,6 +51,8 @@ def judge(exercise, graded, outcome, result) -> None:
     if outcome.status != "ok":
         result.status = {"error": "error", "timeout": "timeout"}.get(outcome.status, "crashed")
         text = outcome.error or outcome.status
+        if outcome.status == "error" and not case.visible:
+            text = hidden_error(text)
         result.problems = [text if outcome.status != "error" or text.startswith("function ")
                            else f"raised {text}"]
         problems = []
@@ -59,18 +88,27 @@ def judge(exercise, graded, outcome, result) -> None:
             tuple(x for x in finding.explains if x != "*")))
 
 
+MAX_NUMBERS_PER_COST_LINE = 4
+"""A cost line holds the iteration and its cost (and maybe a count or two), no more."""
+
+
 def printed_costs_problem(costs, stdout, iterations):
     """One printed line per 1000 iterations holding the iteration and its cost, judged by the
     numbers, not the wording ('Cost after iteration 0: 0.693147' or 'iter 0 cost=0.6931')."""
     costs = {int(k): float(v) for k, v in costs.items()}
-    lines = [line for line in (stdout or "").splitlines() if "cost" in line.lower()]
-    found = 0
-    for i, cost in sorted(costs.items()):
-        for line in lines:
+    lines = []
+    for line in (stdout or "").splitlines():
+        if "cost" in line.lower():
             numbers = [float(n) for n in _NUMBER.findall(line)]
-            if any(n == i for n in numbers) and any(
+            if len(numbers) <= MAX_NUMBERS_PER_COST_LINE:  # not a grid that holds any cost
+                lines.append(numbers)
+    found, used = 0, set()
+    for i, cost in sorted(costs.items()):
+        for index, numbers in enumerate(lines):
+            if index not in used and any(n == i for n in numbers) and any(
                     abs(n - cost) <= 1e-4 + 1e-3 * abs(cost) for n in numbers if n != i):
                 found += 1
+                used.add(index)  # one line per printed cost
                 break
     if found == len(costs):
         return None

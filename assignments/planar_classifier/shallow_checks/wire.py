@@ -9,6 +9,7 @@ at), and ``decode`` builds nothing but those types: anything else becomes a ``Fo
 placeholder that names its type and compares equal to nothing the reference returns.
 
 The whitelist, in numbers: nesting depth ``MAX_DEPTH``, ``MAX_ITEMS`` items per container,
+``MAX_CONTAINERS`` containers per message,
 ``MAX_ARRAY_BYTES`` per array, ``MAX_STR`` characters per string (longer ones are cut), array
 dtypes of kinds bool, int, uint and float, at most 32 dimensions. Strings are made storable on
 the way in: lone surrogates (invalid Unicode from a file name or an exception message) become
@@ -216,10 +217,21 @@ def dumps(message):
     return json.dumps(message, separators=(",", ":"), allow_nan=False).encode() + b"\n"
 
 
+MAX_CONTAINERS = 200_000
+"""The most JSON objects and arrays one message may hold: each costs the decoder ~100 bytes of
+the grader's memory, whatever its size on the wire ('{},' is three bytes)."""
+
+
 def loads(line, limit):
-    """A message from one line: a dict, or WireError (too long, not JSON, not an object)."""
+    """A message from one line: a dict, or WireError (too long, too many containers for the
+    grader to build, not JSON, not an object)."""
     if len(line) > limit:
         raise WireError(f"a message of {len(line)} bytes, over the {limit}-byte limit")
+    opened = line.count(b"{" if isinstance(line, (bytes, bytearray)) else "{") + \
+        line.count(b"[" if isinstance(line, (bytes, bytearray)) else "[")
+    if opened > MAX_CONTAINERS:  # counted in the raw line: braces in strings count too
+        raise WireError(f"a message of {opened} objects and lists, over the limit of "
+                        f"{MAX_CONTAINERS}")
     try:
         message = json.loads(line)
     except (ValueError, RecursionError):
