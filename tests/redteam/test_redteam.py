@@ -22,8 +22,6 @@ import textwrap
 from fractions import Fraction
 from pathlib import Path
 
-import pytest
-
 from autograder.grade import Submission, grade_submission
 from notebooks import CORRECT, options, replace_function, write_notebook
 
