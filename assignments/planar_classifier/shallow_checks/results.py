@@ -24,16 +24,24 @@ SUBMISSION_STATUSES = ("graded", "unreadable", "empty", "failed")
 VISIBILITIES = ("visible", "hidden")
 
 
+_STORED: dict = {}  # stored text -> its Fraction (immutable, so shared)
+
+
 def as_fraction(value) -> Fraction:
     """An exact number from an int, a Fraction, a "num/den" string or a float (its decimal)."""
     if isinstance(value, Fraction):
         return value
-    if type(value) is str:  # the stored form: "10" or "10/3" (fast: no regular expression)
-        numerator, _, denominator = value.partition("/")
-        try:
-            return Fraction(int(numerator), int(denominator) if denominator else 1)
-        except ValueError:
-            return Fraction(value.strip())
+    if type(value) is str:  # the stored form: "10" or "10/3" (a class has few distinct ones)
+        found = _STORED.get(value)
+        if found is None:
+            numerator, _, denominator = value.partition("/")
+            try:
+                found = Fraction(int(numerator), int(denominator) if denominator else 1)
+            except ValueError:
+                found = Fraction(value.strip())
+            if len(_STORED) < 4096:
+                _STORED[value] = found
+        return found
     if isinstance(value, bool):
         raise TypeError("points cannot be a bool")
     if isinstance(value, int):
