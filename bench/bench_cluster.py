@@ -1,4 +1,4 @@
-"""Cluster throughput: local `--jobs 2` against a Dask `local:2` cluster, and gradebook writes.
+"""Cluster throughput: local `--jobs 2`, a Dask `local:2` cluster and nbgrader; gradebook writes.
 
 Run with `.venv/bin/python bench/bench_cluster.py [--students N]`. It builds the class as
 bench/bench_grade.py does (N students per assignment, correct notebooks, catalogued mistakes,
@@ -7,6 +7,10 @@ broken files; no hanging notebook, so the figures are the work itself), then in 
 - `grade_many(jobs=2)` and `grade_on_cluster("local:2")` (every isolation layer on, per-student
   seeds): wall time with and without the start-up, notebooks/s, the worker-seconds one notebook
   costs, the ratio, and whether both gave the same results (minus timing fields);
+- stock `nbgrader autograde` on the first `--nbgrader-students` students of the same class (the
+  same notebooks: the class is generated deterministically), its notebooks/s measured there and
+  the whole class's time extrapolated from it (nbgrader needs seconds per notebook: the whole
+  2,000 would take hours), with the ratios to both shallow runs;
 - the scheduler alone: trivial tasks per second through the same window of tasks in flight;
 - the gradebook's write rate, records/s (a real result of ~30 cases each): SQLite and
   PostgreSQL (a throwaway server, fsync on, as tests/cluster/pgserver.py starts it), one writer
@@ -30,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from bench_grade import make_course  # noqa: E402
+from bench_grade import make_course, nbgrader_run  # noqa: E402
 
 from autograder.batch import grade_many  # noqa: E402
 from autograder.cluster import grade_on_cluster, local_cluster  # noqa: E402
@@ -155,7 +159,10 @@ def gradebook_rates(sample, count, tmp):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=150, help="per assignment")
+    parser.add_argument("--students", type=int, default=1000,
+                        help="per assignment (two assignments: 1000 makes a 2,000-notebook class)")
+    parser.add_argument("--nbgrader-students", type=int, default=10,
+                        help="per assignment, graded by nbgrader autograde (0: not at all)")
     parser.add_argument("--timeout", type=float, default=5.0, help="per-exercise budget")
     parser.add_argument("--records", type=int, default=1000, help="per gradebook figure")
     parser.add_argument("--tasks", type=int, default=5000, help="trivial tasks, scheduler")
@@ -193,6 +200,19 @@ def main():
         same = comparable(local) == comparable(run.results)
         print(f"same results (minus timing): {'yes' if same else 'NO'}, "
               f"{len(run.results)} of {len(local)}")
+
+        if args.nbgrader_students:
+            few = min(args.nbgrader_students, args.students)
+            sub = Path(tmp) / "nbgrader-course"
+            make_course(sub, few, hang=False)
+            walls = nbgrader_run(sub, args.timeout)
+            measured = 2 * few / sum(walls.values())
+            print(f"nbgrader autograde : {sum(walls.values()):6.2f} s for the first {2 * few} "
+                  f"notebooks of the class, {measured:5.2f} notebooks/s (one process, as "
+                  f"nbgrader runs); the whole class extrapolated: "
+                  f"{len(submissions) / measured / 60:.0f} min")
+            print(f"ratio to nbgrader  : local --jobs 2 x{len(local) / local_wall / measured:.0f}"
+                  f", --cluster local:2 x{len(run.results) / wall / measured:.0f}")
 
         rates = scheduler_rates(args.tasks)
         print("scheduler alone    : " + "; ".join(f"{rate:6.0f} trivial tasks/s with {window} "

@@ -248,6 +248,24 @@ def test_the_child_sees_only_its_three_files_of_the_grader():
     assert values["look"] == ["child.py", "seccomp.py", "wire.py", "work"]
 
 
+@needs("bwrap", "pidns")
+def test_a_sandbox_dropped_without_close_ends_its_zygote():
+    import gc
+
+    box = Sandbox()
+    run(box, "def f():\n    return 1\n", ["f"])
+    zygote = box._zygote.proc.pid
+    del box
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{zygote}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+        subprocess._cleanup()  # reaps the dropped Popen, as the next Popen would
+    state = Path(f"/proc/{zygote}/stat").read_text().split(")")[-1].split()[0] \
+        if Path(f"/proc/{zygote}").exists() else "gone"
+    assert state in ("gone", "Z"), f"the zygote {zygote} is still running ({state})"
+
+
 CLOSE = """
 import sys, time
 sys.path[:0] = [{root!r}, {tests!r}]
