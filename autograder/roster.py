@@ -28,7 +28,8 @@ class Person:
     email: str = ""
 
 
-def read_roster(path) -> list[Person]:
+def csv_rows(path) -> list[list[str]]:
+    """The rows of a roster-like CSV file (a regular file, at most MAX_BYTES, UTF-8)."""
     from .safety import UnsafeFileError, read_regular_file
 
     try:
@@ -37,7 +38,11 @@ def read_roster(path) -> list[Person]:
         raise RosterError(str(exc)) from None
     except UnicodeDecodeError:
         raise RosterError(f"{path}: the roster is not UTF-8 text") from None
-    rows = [row for row in csv.reader(io.StringIO(text))
+    return list(csv.reader(io.StringIO(text)))
+
+
+def read_roster(path) -> list[Person]:
+    rows = [row for row in csv_rows(path)
             if row and row[0].strip() and not row[0].lstrip().startswith("#")]
     columns = {"id": 0}
     if rows:

@@ -26,15 +26,13 @@ evaluate is neutralised (``safety.csv_cell``); files are written atomically.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ..gradebook.export import number, write_csv
 from ..policy import Policy
-from ..roster import MAX_BYTES, RosterError, read_roster
+from ..roster import csv_rows, read_roster
 from ..safety import csv_cell
 
 LAYOUTS = ("canvas", "moodle")
@@ -83,15 +81,7 @@ def _key_list(*values):
 
 def read_lms_roster(path) -> list[LmsPerson]:
     """The students of a roster file: an LMS gradebook export, or a plain roster."""
-    from ..safety import UnsafeFileError, read_regular_file
-
-    try:
-        text = read_regular_file(path, MAX_BYTES).decode("utf-8-sig")
-    except UnsafeFileError as exc:
-        raise RosterError(str(exc)) from None
-    except UnicodeDecodeError:
-        raise RosterError(f"{path}: the roster is not UTF-8 text") from None
-    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    rows = [row for row in csv_rows(path) if any(cell.strip() for cell in row)]
     header = [cell.strip() for cell in rows[0]] if rows else []
     lower = [cell.lower() for cell in header]
     if "sis login id" in lower or ("student" in lower and "section" in lower):
