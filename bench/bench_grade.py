@@ -164,8 +164,12 @@ def time_command(argv, repeats, cwd):
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+        done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd,
+                              text=True)
         times.append(time.perf_counter() - start)
+        if done.returncode != 0:  # a refusal is fast: it must not pass for a grade
+            raise SystemExit(f"`{' '.join(argv)}` failed ({done.returncode}): "
+                             f"{done.stderr.strip()[-300:]}")
     return statistics.median(times), min(times), max(times)
 
 
@@ -237,8 +241,9 @@ def main():
         plain.mkdir()
         shutil.copy(one, plain / "s000.ipynb")
         for label, command in (
-                ("grade one.ipynb", ["grade", str(plain / "s000.ipynb"), "--gradebook",
-                                     str(plain / "one.db"), "--course", str(plain)]),
+                ("grade one.ipynb", ["grade", str(plain / "s000.ipynb"), "--student", "s000",
+                                     "--gradebook", str(plain / "one.db"), "--course",
+                                     str(plain)]),
                 ("grade one.ipynb in the nbgrader course (scores also written into nbgrader's "
                  "gradebook)" if (course / "gradebook.db").exists() else "grade one.ipynb in "
                  "the nbgrader course", ["grade", str(one), "--gradebook",

@@ -153,11 +153,84 @@ def version_of(data):
 
 def _read(path):
     path = Path(path)
+    cached = _cached_data(path)
+    if cached is not None:
+        return _build(cached[1], str(path))
     try:
         data = load_file(path, max_bytes=BANK_MAX_BYTES)
     except YamlError as exc:
         return None, [str(exc)]
-    return _build(data, str(path))
+    bank, problems = _build(data, str(path))
+    if not problems:
+        _store_data(path, data)
+    return bank, problems
+
+
+# -- the parsed data of valid banks, kept by content (a grade need not parse YAML) ----------
+
+_CACHE_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """Where valid banks' parsed data is kept: $SHALLOW_CACHE_DIR, else the user's cache."""
+    import os
+
+    chosen = os.environ.get("SHALLOW_CACHE_DIR")
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "shallow"
+
+
+def _cache_file(raw: bytes) -> Path:
+    key = hashlib.sha256(raw + b"\0%d" % _CACHE_FORMAT).hexdigest()
+    return cache_dir() / f"bank-{key}.json"
+
+
+def _raw(path):
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(BANK_MAX_BYTES + 1)
+    except OSError:
+        return None
+    return raw if len(raw) <= BANK_MAX_BYTES else None
+
+
+def _cached_data(path):
+    """(raw bytes, data) when this very content was parsed and found valid before, else None.
+    The key is the content's hash, so an edited bank is never served from the cache."""
+    raw = _raw(path)
+    if raw is None:
+        return None
+    try:
+        with open(_cache_file(raw), "rb") as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    return (raw, data) if isinstance(data, dict) else None
+
+
+def _store_data(path, data):
+    """Keep a valid bank's data, when JSON gives it back exactly (private, written whole)."""
+    import os
+    import tempfile
+
+    raw = _raw(path)
+    if raw is None:
+        return
+    content = plain(data)
+    try:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False)
+        if json.loads(text) != content:  # e.g. a number as a mapping key: not kept
+            return
+        target = _cache_file(raw)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".bank-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except (OSError, ValueError, TypeError):
+        pass  # a cache that cannot be written only costs the next read its parse
 
 
 def _line(mapping, key=None):

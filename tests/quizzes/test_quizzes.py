@@ -188,6 +188,54 @@ def test_validate_reports_every_problem_with_file_and_line(tmp_path):
     assert len(out.output.strip().splitlines()) == len(problems)
 
 
+LOAD_TWICE = """
+import json, sys, time
+from quizzes.bank import load_bank
+bank = load_bank(sys.argv[1])
+print(json.dumps({"yaml": "yaml" in sys.modules, "version": bank.version,
+                  "questions": [[q.id, q.prompt, repr(q.answer)] for q in bank.questions]}))
+"""
+
+
+def _load_in_a_fresh_process(path, cache):
+    done = subprocess.run([sys.executable, "-c", LOAD_TWICE, str(path)], capture_output=True,
+                          text=True, env={**__import__("os").environ, "SHALLOW_CACHE_DIR":
+                                          str(cache)}, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_valid_bank_is_parsed_once_and_an_edited_one_again(tmp_path):
+    """The second grade of a course reads the bank's data from the cache (no YAML parser
+    imported), gets the same bank, and an edit is never served stale."""
+    path = tmp_path / "bank.yaml"
+    text = (Path(__file__).resolve().parents[2] / "quizzes" / "banks" /
+            "shallow_networks.yaml").read_text()
+    path.write_text(text)
+    cache = tmp_path / "cache"
+    first = _load_in_a_fresh_process(path, cache)
+    second = _load_in_a_fresh_process(path, cache)
+    assert first["yaml"] and not second["yaml"]
+    assert second == {**first, "yaml": False}
+    assert [p.stat().st_mode & 0o777 for p in cache.iterdir()] == [0o600]
+    edited = text.replace('prompt: "True or false:', 'prompt: "Edited. True or false:', 1)
+    assert edited != text
+    path.write_text(edited)
+    third = _load_in_a_fresh_process(path, cache)
+    assert third["yaml"] and third["version"] != first["version"]
+    assert third["questions"] != first["questions"]
+
+
+def test_an_invalid_bank_is_never_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHALLOW_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "bank.yaml"
+    path.write_text(BAD_BANK)
+    assert validate_bank(path) == validate_bank(path) != []
+    assert not (tmp_path / "cache").exists()
+    monkeypatch.setenv("SHALLOW_CACHE_DIR", "/proc/not-writable")  # no cache: still read
+    assert load_bank().questions
+
+
 def test_validate_reports_yaml_syntax_errors_with_line(tmp_path):
     path = tmp_path / "syntax.yaml"
     path.write_text("bank: x\nquestions:\n  - id: a\n    prompt: [unclosed\n")
