@@ -155,7 +155,9 @@ def _read(path):
     path = Path(path)
     cached = _cached_data(path)
     if cached is not None:
-        return _build(cached[1], str(path))
+        bank, problems = _build(cached, str(path))
+        if not problems:  # else (a question type's plugin gone, say) read the YAML again
+            return bank, problems
     try:
         data = load_file(path, max_bytes=BANK_MAX_BYTES)
     except YamlError as exc:
@@ -168,7 +170,37 @@ def _read(path):
 
 # -- the parsed data of valid banks, kept by content (a grade need not parse YAML) ----------
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
+_LINES = "\0lines"  # an encoded mapping's [line, {key: line}] (no YAML key is a NUL)
+
+
+def _encode(data):
+    """Plain JSON data, each Mapping's lines kept under _LINES; None when JSON cannot give
+    it back exactly (a key that is not a string, a NaN, a NUL key)."""
+    if isinstance(data, dict):
+        if not all(isinstance(key, str) and key != _LINES for key in data):
+            raise ValueError("not a JSON mapping")
+        out = {key: _encode(value) for key, value in data.items()}
+        out[_LINES] = [getattr(data, "line", 0), dict(getattr(data, "key_lines", {}))]
+        return out
+    if isinstance(data, list):
+        return [_encode(item) for item in data]
+    if isinstance(data, float) and data != data:
+        raise ValueError("NaN")
+    if data is None or isinstance(data, (str, int, float, bool)):
+        return data
+    raise ValueError(f"not JSON: {type(data).__name__}")
+
+
+def _decode(data):
+    if isinstance(data, dict):
+        line, key_lines = data.pop(_LINES, [0, {}])
+        mapping = Mapping({key: _decode(value) for key, value in data.items()})
+        mapping.line, mapping.key_lines = line, key_lines
+        return mapping
+    if isinstance(data, list):
+        return [_decode(item) for item in data]
+    return data
 
 
 def cache_dir() -> Path:
@@ -197,31 +229,33 @@ def _raw(path):
 
 
 def _cached_data(path):
-    """(raw bytes, data) when this very content was parsed and found valid before, else None.
-    The key is the content's hash, so an edited bank is never served from the cache."""
+    """The data (Mappings with their lines) when this very content was parsed and found
+    valid before, else None. The key is the content's hash: an edit is never served stale."""
     raw = _raw(path)
     if raw is None:
         return None
     try:
         with open(_cache_file(raw), "rb") as handle:
             data = json.loads(handle.read())
-    except (OSError, ValueError):
+        data = _decode(data) if isinstance(data, dict) else None
+    except (OSError, ValueError, TypeError, AttributeError):
         return None
-    return (raw, data) if isinstance(data, dict) else None
+    return data
 
 
 def _store_data(path, data):
-    """Keep a valid bank's data, when JSON gives it back exactly (private, written whole)."""
+    """Keep a valid bank's data with its lines, when JSON gives it back exactly (private,
+    written whole)."""
     import os
     import tempfile
 
     raw = _raw(path)
     if raw is None:
         return
-    content = plain(data)
     try:
+        content = _encode(data)
         text = json.dumps(content, ensure_ascii=False, allow_nan=False)
-        if json.loads(text) != content:  # e.g. a number as a mapping key: not kept
+        if json.loads(text) != content:  # JSON must give back exactly this
             return
         target = _cache_file(raw)
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

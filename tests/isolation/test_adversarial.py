@@ -417,7 +417,8 @@ def test_attack(combo, entry_id, tmp_path):
                 hard.append(f"{name} scored {float(got):g}/{float(top):g}, not as in the "
                             f"correct notebook")
         if entry.reason and not re.search(entry.reason, reasons):
-            hard.append(f"no reason matches {entry.reason!r}: {attempt.errors[:3]}")
+            hard.append(f"no reason matches {entry.reason!r}: {attempt.errors[:3]} "
+                        f"{reasons[-600:]!r}")
         if set(attempt.layers) != combo.layers:
             hard.append(f"the result lists layers {attempt.layers}, not {sorted(combo.layers)}")
     if len(attempts) != entry.attempts and error is None:

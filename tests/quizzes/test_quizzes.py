@@ -193,7 +193,8 @@ import json, sys, time
 from quizzes.bank import load_bank
 bank = load_bank(sys.argv[1])
 print(json.dumps({"yaml": "yaml" in sys.modules, "version": bank.version,
-                  "questions": [[q.id, q.prompt, repr(q.answer)] for q in bank.questions]}))
+                  "questions": [[q.id, q.line, q.prompt, repr(q.answer)]
+                                for q in bank.questions]}))
 """
 
 
@@ -216,7 +217,8 @@ def test_a_valid_bank_is_parsed_once_and_an_edited_one_again(tmp_path):
     first = _load_in_a_fresh_process(path, cache)
     second = _load_in_a_fresh_process(path, cache)
     assert first["yaml"] and not second["yaml"]
-    assert second == {**first, "yaml": False}
+    assert second == {**first, "yaml": False}  # the questions' lines included
+    assert len({line for _, line, *_ in first["questions"]}) == len(first["questions"]) > 10
     assert [p.stat().st_mode & 0o777 for p in cache.iterdir()] == [0o600]
     edited = text.replace('prompt: "True or false:', 'prompt: "Edited. True or false:', 1)
     assert edited != text
