@@ -289,6 +289,73 @@ def _prctl(option, value):
         pass
 
 
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_MOVE, MS_REC = 4096, 8192, 16384
+
+
+def _tmpfs(libc, target, options):
+    import ctypes
+
+    if libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  options.encode()) != 0:
+        raise OSError(ctypes.get_errno(), f"cannot mount a tmpfs on {target}")
+
+
+_UNDER_TMP = None
+
+
+def _binds_under_tmp():
+    """The outermost mounts under /tmp (bubblewrap's binds of the interpreter, its packages
+    and the data sets when they live under /tmp, a checkout in /tmp say): a child's fresh
+    /tmp must show them again. Read once per zygote: its mounts do not change."""
+    global _UNDER_TMP
+    if _UNDER_TMP is None:
+        points = []
+        try:
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    fields = line.split(" ")
+                    if len(fields) > 4:
+                        points.append(_unescape(fields[4]))
+        except OSError:
+            points = []
+        under = sorted(p for p in set(points) if p.startswith("/tmp/"))
+        _UNDER_TMP = [p for p in under
+                      if not any(p.startswith(q + "/") for q in under if q != p)]
+    return _UNDER_TMP
+
+
+def _unescape(field):
+    """A mountinfo path: space, tab, newline and backslash come as octal escapes (\\040)."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1:i + 4].isdigit():
+            out.append(chr(int(field[i + 1:i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def _bind_again(libc, source, target):
+    """Bind ``source`` (and the mounts inside it) read-only at ``target``."""
+    import ctypes
+
+    if os.path.isdir(source):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "ab").close()
+    if libc.mount(source.encode(), target.encode(), None, MS_BIND | MS_REC, None) != 0:
+        raise OSError(ctypes.get_errno(), f"cannot bind {source} again")
+    if not os.statvfs(target).f_flag & os.ST_RDONLY:
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+        if libc.mount(None, target.encode(), None, flags, None) != 0 or \
+                not os.statvfs(target).f_flag & os.ST_RDONLY:
+            raise OSError(ctypes.get_errno(), f"cannot make {target} read-only")
+
+
 def isolate(uid, workdir, *, private):
     """Isolate this (forked, still privileged) process before it runs student code.
 
@@ -308,15 +375,21 @@ def isolate(uid, workdir, *, private):
             raise OSError(ctypes.get_errno(), "cannot make the mounts private")
         owner = f",uid={uid},gid={uid}" if uid is not None else ""
         inside_tmp = os.path.abspath(workdir).startswith("/tmp/")
-        mounts = [("/tmp", TMPFS_TMP), ("/dev/shm", TMPFS_SHM)]
+        kept = [] if inside_tmp else _binds_under_tmp()
+        if kept and os.path.isdir(workdir):  # the new /tmp is made aside, with them, then moved
+            _tmpfs(libc, workdir, TMPFS_TMP)
+            for where in kept:
+                _bind_again(libc, where, workdir + where[len("/tmp"):])
+            if libc.mount(workdir.encode(), b"/tmp", None, MS_MOVE, None) != 0:
+                raise OSError(ctypes.get_errno(), "cannot move the new /tmp in place")
+            mounts = [("/dev/shm", TMPFS_SHM)]
+        else:
+            mounts = [("/tmp", TMPFS_TMP), ("/dev/shm", TMPFS_SHM)]
         if not inside_tmp:
             mounts.append((workdir, TMPFS_WORK + owner))
         for target, options in mounts:
-            if not os.path.isdir(target):
-                continue
-            if libc.mount(b"tmpfs", target.encode(), b"tmpfs", 2 | 4 | 8,  # nosuid,nodev,noexec
-                          options.encode()) != 0:
-                raise OSError(ctypes.get_errno(), f"cannot mount a tmpfs on {target}")
+            if os.path.isdir(target):
+                _tmpfs(libc, target, options)
         if inside_tmp:  # the host's folder is hidden under the new /tmp: make it again there
             os.makedirs(workdir, mode=0o700, exist_ok=True)
             if uid is not None:
@@ -506,6 +579,7 @@ def zygote(control_fd, uid_base, uid_count):
 
     numpy.random.seed(0)  # numpy builds its random module lazily: ~20 ms, once, not per child
     seccomp.prepare()
+    _binds_under_tmp()  # read once; each child's fresh /tmp shows them again
     _prctl(4, 0)  # PR_SET_DUMPABLE 0: children cannot ptrace the zygote or read its memory
     control = socket.socket(fileno=control_fd)
     root = os.geteuid() == 0

@@ -6,6 +6,7 @@ writable places, no new namespaces, and nothing left on the host afterwards.
 """
 
 import ast
+import json
 import os
 import shutil
 import signal
@@ -264,6 +265,62 @@ def test_a_sandbox_dropped_without_close_ends_its_zygote():
     state = Path(f"/proc/{zygote}/stat").read_text().split(")")[-1].split()[0] \
         if Path(f"/proc/{zygote}").exists() else "gone"
     assert state in ("gone", "Z"), f"the zygote {zygote} is still running ({state})"
+
+
+UNDER_TMP = """
+import json, sys
+sys.path[:0] = [{tests!r}]
+from test_sandbox import run
+from autograder.isolation.sandbox import Sandbox, Limits
+import autograder
+assert autograder.__file__.startswith({copy!r}), autograder.__file__
+box = Sandbox(Limits(load_s=5))
+values, _ = run(box, {source!r}, ["look", "after"])
+box.close()
+print(json.dumps(values))
+"""
+
+LOOK = """
+import os
+def look():
+    from shallow_ref.datasets import load_planar_dataset  # a file bound under /tmp
+    X, Y = load_planar_dataset()
+    try:
+        open(DATA, "a").close()
+        writable = True
+    except OSError:
+        writable = False
+    with open("/tmp/left-by-look", "w") as out:
+        out.write("x")
+    return [list(X.shape), writable, sorted(os.listdir("/tmp"))]
+def after():
+    return sorted(os.listdir("/tmp"))
+"""
+
+
+@needs("bwrap", "tmpfs")
+def test_a_grader_installed_under_tmp_still_reads_its_files_in_each_fresh_tmp(tmp_path):
+    """A checkout under /tmp (CI clones there): every child's fresh /tmp still shows the
+    files bubblewrap bound there (the data sets, the interpreter's packages), read-only, and
+    nothing else, not even what the previous child wrote."""
+    assert str(tmp_path).startswith("/tmp/")
+    root = Path(__file__).resolve().parents[2]
+    copy = tmp_path / "checkout with space"
+    for package in ("autograder", "shallow_ref", "quizzes"):
+        shutil.copytree(root / package, copy / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    data = str(copy / "shallow_ref" / "datasets.py")
+    script = UNDER_TMP.format(tests=str(Path(__file__).resolve().parent), copy=str(copy),
+                              source=f"DATA = {data!r}\n" + LOOK)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=copy, env={**os.environ, "PYTHONPATH": str(copy)}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    values = json.loads(done.stdout.strip().splitlines()[-1])
+    shape, writable, seen = values["look"]
+    assert shape == [2, 400] and writable is False, values
+    top = str(tmp_path).split("/")[2]  # the first folder under /tmp on the way to the copy
+    assert seen == sorted([top, "left-by-look"]), seen
+    assert values["after"] == [top], values
 
 
 CLOSE = """
