@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import types
-from .safeyaml import BANK_MAX_BYTES, Mapping, YamlError, load_file, plain
+from .safeyaml import BANK_MAX_BYTES, Mapping, YamlError, load_bytes, load_file, plain
 
 BANKS_DIR = Path(__file__).parent / "banks"
 TAGS = ("representation", "shapes", "parameters", "vectorization", "keepdims", "activations",
@@ -153,18 +153,21 @@ def version_of(data):
 
 def _read(path):
     path = Path(path)
-    cached = _cached_data(path)
-    if cached is not None:
-        bank, problems = _build(cached, str(path))
-        if not problems:  # else (a question type's plugin gone, say) read the YAML again
-            return bank, problems
+    raw = _raw(path)  # read once: what is cached is what was parsed
+    if raw is not None:
+        cached = _cached_data(raw)
+        if cached is not None:
+            bank, problems = _build(cached, str(path))
+            if not problems:  # else (a question type's plugin gone, say) parse the YAML again
+                return bank, problems
     try:
-        data = load_file(path, max_bytes=BANK_MAX_BYTES)
+        data = load_file(path, max_bytes=BANK_MAX_BYTES) if raw is None else \
+            load_bytes(raw, path, max_bytes=BANK_MAX_BYTES)
     except YamlError as exc:
         return None, [str(exc)]
     bank, problems = _build(data, str(path))
-    if not problems:
-        _store_data(path, data)
+    if not problems and raw is not None:
+        _store_data(raw, data)
     return bank, problems
 
 
@@ -175,8 +178,8 @@ _LINES = "\0lines"  # an encoded mapping's [line, {key: line}] (no YAML key is a
 
 
 def _encode(data):
-    """Plain JSON data, each Mapping's lines kept under _LINES; None when JSON cannot give
-    it back exactly (a key that is not a string, a NaN, a NUL key)."""
+    """Plain JSON data, each Mapping's lines kept under _LINES; ValueError for what JSON
+    cannot give back exactly (a key that is not a string, a NaN, a NUL key)."""
     if isinstance(data, dict):
         if not all(isinstance(key, str) and key != _LINES for key in data):
             raise ValueError("not a JSON mapping")
@@ -220,6 +223,7 @@ def _cache_file(raw: bytes) -> Path:
 
 
 def _raw(path):
+    """The file's bytes, or None when it cannot be read or is too large (load_file says why)."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read(BANK_MAX_BYTES + 1)
@@ -228,12 +232,9 @@ def _raw(path):
     return raw if len(raw) <= BANK_MAX_BYTES else None
 
 
-def _cached_data(path):
+def _cached_data(raw):
     """The data (Mappings with their lines) when this very content was parsed and found
     valid before, else None. The key is the content's hash: an edit is never served stale."""
-    raw = _raw(path)
-    if raw is None:
-        return None
     try:
         with open(_cache_file(raw), "rb") as handle:
             data = json.loads(handle.read())
@@ -243,15 +244,13 @@ def _cached_data(path):
     return data
 
 
-def _store_data(path, data):
-    """Keep a valid bank's data with its lines, when JSON gives it back exactly (private,
-    written whole)."""
+def _store_data(raw, data):
+    """Keep the data of a valid bank's ``raw`` bytes with its lines, when JSON gives it back
+    exactly (private, written whole)."""
     import os
     import tempfile
 
-    raw = _raw(path)
-    if raw is None:
-        return
+    temporary = None
     try:
         content = _encode(data)
         text = json.dumps(content, ensure_ascii=False, allow_nan=False)
@@ -263,8 +262,15 @@ def _store_data(path, data):
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(temporary, target)
+        temporary = None
     except (OSError, ValueError, TypeError):
         pass  # a cache that cannot be written only costs the next read its parse
+    finally:
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
 
 
 def _line(mapping, key=None):

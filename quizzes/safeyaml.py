@@ -189,6 +189,11 @@ def load_file(path, *, max_bytes, max_depth=MAX_DEPTH):
         raise YamlError(path, "is a folder, not a file") from None
     except OSError as exc:
         raise YamlError(path, f"cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    return load_bytes(raw, path, max_bytes=max_bytes, max_depth=max_depth)
+
+
+def load_bytes(raw, path, *, max_bytes, max_depth=MAX_DEPTH):
+    """Parse the bytes of ``path`` as read (``load_file`` without the read); raise YamlError."""
     if len(raw) > max_bytes:
         raise YamlError(path, f"larger than {_size(max_bytes)}: not read")
     try:
