@@ -60,6 +60,17 @@ class GradeRun:
     missing_layers: tuple = ()
 
 
+def _check_settings(root):
+    """A course settings file that export and report would refuse stops grading now too."""
+    from .policy import CONFIG_FILE, PolicyError, load_policy
+
+    if (Path(root) / CONFIG_FILE).is_file():
+        try:
+            load_policy(root)
+        except PolicyError as exc:
+            raise CommandError(str(exc)) from None
+
+
 def grade_paths(paths, *, student=None, assignment=None, gradebook=None, jobs=1, resume=False,
                 seed=None, timeout=None, course=None, version=None, review="auto",
                 on_result=None, results_dir=None, hidden_visibility="visible", cluster=None,
@@ -86,6 +97,7 @@ def grade_paths(paths, *, student=None, assignment=None, gradebook=None, jobs=1,
     if cluster is None and jobs <= 1:
         default_sandbox().warm()  # the zygote starts while the rest of the grader loads
     root = course_root(course)
+    _check_settings(root)
     loaded = load_course(root)
     try:
         found = find_submissions(paths, course=loaded, student=student, assignment=assignment)

@@ -140,8 +140,8 @@ def plan_for(submission, source, options, course) -> Plan:
             exercise, seed, visible_only=options.visible_only, version=version)))
     questions = review.questions(assignment)
     has_answers = source is not None and any(q.variable in source.defined for q in questions)
-    if options.review == "skip" or (options.review in ("auto", "form") and source is not None
-                                    and not has_answers):
+    if questions and (options.review == "skip" or (
+            options.review in ("auto", "form") and source is not None and not has_answers)):
         plan.review_policy = "not-in-notebook"
     else:
         plan.questions = questions
