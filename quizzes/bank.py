@@ -239,8 +239,8 @@ def _cached_data(raw):
         with open(_cache_file(raw), "rb") as handle:
             data = json.loads(handle.read())
         data = _decode(data) if isinstance(data, dict) else None
-    except (OSError, ValueError, TypeError, AttributeError):
-        return None
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+        return None  # an unreadable cache file costs a parse, never the command
     return data
 
 

@@ -391,21 +391,26 @@ def _trace_nn_model(case, reference_of):
             parameters = reference_of("initialize_parameters")(sizes[0], n_h, sizes[2])
             entries.append(TraceEntry("initialize_parameters", (sizes[0], n_h, sizes[2]), {},
                                       parameters, before, np.random.get_state()))
-            for _ in range(iterations):
-                A2, cache = reference_of("forward_propagation")(X, parameters)
-                entries.append(TraceEntry("forward_propagation", (X, parameters), {},
-                                          (A2, cache)))
-                cost = reference_of("compute_cost")(A2, Y)
-                entries.append(TraceEntry("compute_cost", (A2, Y), {}, cost))
-                grads = reference_of("backward_propagation")(parameters, cache, X, Y)
-                entries.append(TraceEntry("backward_propagation", (parameters, cache, X, Y), {},
-                                          grads))
-                new = reference_of("update_parameters")(parameters, grads)
-                entries.append(TraceEntry("update_parameters", (parameters, grads), {}, new))
-                parameters = new
+            _trace_iterations(entries, X, Y, parameters, iterations, reference_of)
         finally:
             np.random.set_state(saved)
     return entries
+
+
+def _trace_iterations(entries, X, Y, parameters, iterations, reference_of,
+                      cost_takes_parameters=False):
+    """The training loop's calls, each answered by its reference, appended to ``entries``."""
+    for _ in range(iterations):
+        A2, cache = reference_of("forward_propagation")(X, parameters)
+        entries.append(TraceEntry("forward_propagation", (X, parameters), {}, (A2, cache)))
+        cost_args = (A2, Y, parameters) if cost_takes_parameters else (A2, Y)
+        entries.append(TraceEntry("compute_cost", cost_args, {},
+                                  reference_of("compute_cost")(A2, Y)))
+        grads = reference_of("backward_propagation")(parameters, cache, X, Y)
+        entries.append(TraceEntry("backward_propagation", (parameters, cache, X, Y), {}, grads))
+        new = reference_of("update_parameters")(parameters, grads)
+        entries.append(TraceEntry("update_parameters", (parameters, grads), {}, new))
+        parameters = new
 
 
 # -- extra checks --------------------------------------------------------------------------
@@ -711,18 +716,8 @@ def _trace_nn_model_2018(case, reference_of):
             parameters = _init_2018(sizes[0], n_h, sizes[2])
             entries.append(TraceEntry("initialize_parameters", (sizes[0], n_h, sizes[2]), {},
                                       parameters, None, np.random.get_state()))
-            for _ in range(iterations):
-                A2, cache = ref.forward_propagation(X, parameters)
-                entries.append(TraceEntry("forward_propagation", (X, parameters), {},
-                                          (A2, cache)))
-                entries.append(TraceEntry("compute_cost", (A2, Y, parameters), {},
-                                          ref.compute_cost(A2, Y)))
-                grads = ref.backward_propagation(parameters, cache, X, Y)
-                entries.append(TraceEntry("backward_propagation", (parameters, cache, X, Y), {},
-                                          grads))
-                new = ref.update_parameters(parameters, grads)
-                entries.append(TraceEntry("update_parameters", (parameters, grads), {}, new))
-                parameters = new
+            _trace_iterations(entries, X, Y, parameters, iterations,
+                              lambda name: getattr(ref, name), cost_takes_parameters=True)
         finally:
             np.random.set_state(saved)
     return entries

@@ -220,6 +220,9 @@ def test_a_valid_bank_is_parsed_once_and_an_edited_one_again(tmp_path):
     assert second == {**first, "yaml": False}  # the questions' lines included
     assert len({line for _, line, *_ in first["questions"]}) == len(first["questions"]) > 10
     assert [p.stat().st_mode & 0o777 for p in cache.iterdir()] == [0o600]
+    [kept] = cache.iterdir()
+    kept.write_text("[" * 200_000)  # a damaged (or hostile) cache file: parsed afresh instead
+    assert _load_in_a_fresh_process(path, cache) == first
     edited = text.replace('prompt: "True or false:', 'prompt: "Edited. True or false:', 1)
     assert edited != text
     path.write_text(edited)
