@@ -35,6 +35,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+import gc
+import importlib
+import importlib.machinery
+import importlib.util
 import io
 import json
 import marshal
@@ -78,8 +82,8 @@ class _Blocker:
         self.package_dirs = dict(package_dirs or {})
 
     def find_spec(self, fullname, path=None, target=None):
-        import importlib.util
-
+        # importlib.util is imported at the top: an import in here would ask this very finder
+        # again, recursing until Python's limit (the site module's own imports used to hide it)
         if fullname in self.CHECKS or fullname in self.COURSE_HELPERS or (
                 fullname == "autograder" and "autograder" in self.names):
             loader = _HelperLoader(None if fullname == "autograder" else fullname)
@@ -167,8 +171,6 @@ class _Lazy:
     loaded = set()
 
     def find_spec(self, fullname, path=None, target=None):
-        import importlib.machinery
-
         top = fullname.split(".")[0]
         if not _Lazy.active or top not in LAZY_MODULES or top in _Lazy.loaded:
             return None
@@ -184,8 +186,6 @@ class _Lazy:
 
     @staticmethod
     def real(name):
-        import importlib
-
         top = name.split(".")[0]
         for key in [k for k, m in list(sys.modules.items())
                     if (k == top or k.startswith(top + ".")) and isinstance(m, _LazyProxy)]:
@@ -656,6 +656,9 @@ def zygote(control_fd, uid_base, uid_count):
         op = command.get("op")
         if op == "spawn":
             uid = next_uid() if "uid" in layers else None
+            # What the zygote holds is out of the child's collector's sight: no collection in
+            # the child walks (and so copies) the pages of numpy and the zygote's own objects.
+            gc.freeze()
             pid = os.fork()
             if pid == 0:
                 try:
@@ -795,15 +798,34 @@ def _probe_seccomp():
     return ok
 
 
+PRELOADED = ("numpy", "numpy.linalg", "numpy.random", "base64", "collections", "copy",
+             "ctypes", "dataclasses", "fractions", "functools", "hashlib", "itertools", "math",
+             "operator", "pathlib", "pickle", "random", "re", "resource", "select", "shutil",
+             "signal", "socket", "string", "struct", "subprocess", "tempfile", "textwrap",
+             "threading", "typing", "warnings")
+"""What a child started on its own imports before its uid changes: without bubblewrap the
+interpreter's folder may be closed to that uid (a Python under /root), so a notebook's
+``import copy`` would fail there afterwards. Notebooks' usual imports and what the hostile
+ones of tests/adversarial reach for; under bubblewrap every child reads the interpreter."""
+
+
+def _preload():
+    for name in PRELOADED:
+        importlib.import_module(name)
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
 
     def option(name, default=None):
         return argv[argv.index(name) + 1] if name in argv else default
 
-    if "--probe" in argv:  # can this interpreter, as this uid, run the child? (start-up check)
-        import numpy  # noqa: F401
+    for folder in (option("--site") or "").split(os.pathsep):  # started with -S: no site
+        if folder and folder not in sys.path:
+            sys.path.append(folder)
 
+    if "--probe" in argv:  # can this interpreter, as this uid, run the child? (start-up check)
+        _preload()
         uid = option("--uid")
         workdir = option("--workdir", os.getcwd())
         isolate(int(uid) if uid is not None else None, workdir, private="--private" in argv)
@@ -824,8 +846,7 @@ def main(argv=None):
                int(option("--uid-count", 0)))
         return
     # One child started on its own (no zygote): isolate, harden, serve.
-    import numpy  # noqa: F401 - imported before the uid changes (its files may be root-only)
-
+    _preload()
     uid = option("--uid")
     workdir = option("--workdir", os.getcwd())
     if uid is not None or "--private" in argv:

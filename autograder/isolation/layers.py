@@ -88,6 +88,27 @@ def python_trees(python):
     return sorted(trees)
 
 
+@lru_cache(maxsize=None)
+def site_dirs(python):
+    """The folders a child started with ``-S`` imports numpy and the rest from: this
+    interpreter's site-packages (and numpy's own folder, should a .pth file have put it
+    elsewhere). Without the site module the child runs no .pth file (an editable install's
+    import hook, for one) and starts ~15 ms sooner. None for another interpreter: it keeps
+    its site module."""
+    if os.path.realpath(python) != os.path.realpath(sys.executable):
+        return None
+    import importlib.util
+    import site
+
+    found = [d for d in site.getsitepackages() if os.path.isdir(d)]
+    spec = importlib.util.find_spec("numpy")
+    if spec is not None and spec.origin:
+        home = os.path.dirname(os.path.dirname(spec.origin))
+        if home not in found:
+            found.append(home)
+    return tuple(found)
+
+
 def bwrap_argv(python, *, net=True, pid=True, privileged=False, work_mb=64):
     """The bubblewrap command line that starts ``python`` in a minimal, read-only file system.
 
@@ -163,8 +184,16 @@ def child_argv(python, layers, tail, *, workdir=None):
     layers = set(layers)
     root = os.geteuid() == 0
     if "bwrap" in layers:
+        flags = ["-I", "-B"]
+        found = site_dirs(python)
+        if found is not None:  # no site module: no .pth file of the host runs in the sandbox
+            flags = ["-I", "-S", "-B"]
+            tail = ["--site", os.pathsep.join(found), *tail]
         return bwrap_argv(python, net="netns" in layers, pid="pidns" in layers,
-                          privileged=root) + [python, "-I", "-B", SANDBOX_CHILD, *tail]
+                          privileged=root) + [python, *flags, SANDBOX_CHILD, *tail]
+    # Without bubblewrap the child keeps its site module: what it imports there before its
+    # uid changes is what a student's later imports find, as the interpreter's own folder
+    # (under /root, say) may be closed to that uid.
     argv = [python, "-I", "-B", str(CHILD_PATH), *tail]
     if workdir is not None and root and "tmpfs" in layers:
         argv += ["--private", "--workdir", str(workdir)]

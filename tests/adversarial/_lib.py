@@ -30,10 +30,14 @@ def _adv_send(*lines):
 
 
 def _adv_grader_function(name):
-    """A function of the child's own code found in memory (gc), e.g. its `ask` or `encode`."""
+    """A function of the child's own code found in memory, e.g. its `ask` or `encode`: in the
+    loaded modules, else among the objects the collector tracks (the zygote freezes its own
+    objects before it forks, which hides them from gc.get_objects, not from sys.modules)."""
     import gc
+    import sys
 
-    for obj in gc.get_objects():
+    candidates = [v for m in list(sys.modules.values()) for v in vars(m).values()]
+    for obj in candidates + gc.get_objects():
         if getattr(obj, "__name__", None) == name and hasattr(obj, "__code__"):
             if obj.__code__.co_filename.endswith(("child.py", "wire.py")):
                 return obj

@@ -414,8 +414,12 @@ def test_attack(combo, entry_id, tmp_path):
         for name, (got, top) in scores.items():
             full = combo.full[name][0]
             if name not in lose and (got > full if entry.collateral else got != full):
-                hard.append(f"{name} scored {float(got):g}/{float(top):g}, not as in the "
-                            f"correct notebook")
+                # Where the layer that stops the attack is absent, what it leaves running
+                # (daemons busy-looping as root) may slow the attacker's own later exercises:
+                # that belongs to the missing layer, not to a hole in the others.
+                (hard if protected or got > full else layered).append(
+                    f"{name} scored {float(got):g}/{float(top):g}, not as in the correct "
+                    f"notebook")
         if entry.reason and not re.search(entry.reason, reasons):
             hard.append(f"no reason matches {entry.reason!r}: {attempt.errors[:3]} "
                         f"{reasons[-600:]!r}")

@@ -369,3 +369,39 @@ def test_compiled_chunks_keep_the_cell_and_line_for_errors(sandbox):
     assert result.cell_errors == [(1, "NameError: name 'undefined_name' is not defined "
                                       "(cell 1, line 2)")]
     assert ast.parse("x = 1")  # compile_chunks is the parent's only compile step
+
+
+def test_the_import_guards_import_nothing_while_they_are_asked():
+    """A finder that imports inside find_spec asks itself again: without the site module
+    (whose imports used to hide it) each child recursed ~500 deep on its first import."""
+    code = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(L.CHILD_PATH.parent)!r})
+        import child
+        asked = []
+
+        class Spy:
+            def find_spec(self, name, path=None, target=None):
+                asked.append(name)
+                return None
+
+        sys.meta_path[:0] = [child._Blocker(["autograder"]), child._Lazy(), Spy()]
+        import csv, fractions, statistics  # not imported yet by anything
+        print(len(asked), len(set(asked)))
+    """)
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    total, distinct = map(int, done.stdout.split())
+    assert total == distinct, f"a module was asked for {total - distinct} times too often"
+
+
+@needs("bwrap")
+def test_children_under_bubblewrap_start_without_the_site_module(sandbox):
+    values, _ = run(sandbox, """
+        import sys
+        import numpy as np
+        def f():
+            return [int(sys.flags.no_site), int("site" in sys.modules), np.__name__]
+    """, ["f"])
+    assert values["f"] == [1, 0, "numpy"]
