@@ -9,6 +9,7 @@ answers and the names defined (the "load" child), or making the calls of ONE exe
 parent writes JSON lines on the child's standard input and reads JSON lines from its result
 descriptor (``wire.dumps``)::
 
+    child -> parent  {"event": "started"}   (a child started on its own, before it reads)
     parent -> child  {"op": "load", "chunks": [[cell, [code, ...]], ...], "review": [...],
                       "standins": [...], "random": [...], "blocked": [...], "stdout_cap": N}
     child -> parent  {"event": "loaded", "names": [...], "cells": [[cell, error], ...],
@@ -854,6 +855,7 @@ def main(argv=None):
     os.chdir(workdir)
     os.environ["HOME"] = os.environ["TMPDIR"] = workdir
     replies, channel = _start(0, int(option("--result-fd")))
+    channel.write(b'{"event":"started"}\n')  # before any student code: the load clock starts
     _harden(option("--limits"))
     serve(replies, channel)
 

@@ -5,7 +5,10 @@ life: it must first report its definitions loaded, then answer the calls it is s
 time and in order, asking any number of stand-in questions in between (each one answered by
 the ``standin`` function before the child may go on). The rules:
 
-- the first message is ``loaded``; a load child (no calls) is then done;
+- a child started as a process of its own (``announced``) first says ``started``, before it
+  reads anything (so before any student code runs): its interpreter's start is the grader's
+  time, not the notebook's load budget;
+- the first message (after ``started``) is ``loaded``; a load child (no calls) is then done;
 - after a call is sent, the only messages allowed are ``standin`` questions (at most
   ``max_standins`` for the whole child, each argument list at most ``max_standin_bytes`` of
   JSON) and one ``result`` for that very call: its id and the random nonce sent with it (a
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from ..results import CallOutcome
 from . import wire
 
-__all__ = ["CallOutcome", "Conversation", "Done", "Outcome", "Send"]
+__all__ = ["CallOutcome", "Conversation", "Done", "Outcome", "Send", "Started"]
 
 
 @dataclass
@@ -56,6 +59,11 @@ class Done:
     outcome: Outcome
 
 
+@dataclass(frozen=True)
+class Started:
+    """The child is up: the load budget's clock starts now."""
+
+
 class Conversation:
     """See the module docstring.
 
@@ -64,14 +72,14 @@ class Conversation:
     """
 
     def __init__(self, calls, *, standin=None, max_standins=100_000,
-                 max_standin_bytes=4 << 20, review=()):
+                 max_standin_bytes=4 << 20, review=(), announced=False):
         self.calls = list(calls)
         self.standin = standin
         self.max_standins = max_standins
         self.max_standin_bytes = max_standin_bytes
         self.review = tuple(review)
         self.outcome = Outcome()
-        self.state = "loading"
+        self.state = "starting" if announced else "loading"
         self.index = 0  # the call whose result is awaited
         self.received = {}
 
@@ -85,6 +93,11 @@ class Conversation:
             return []
         event = message.get("event")
         try:
+            if self.state == "starting":
+                if event != "started" or set(message) != {"event"}:
+                    return self._violation(f"sent {_name(event)} before starting")
+                self.state = "loading"
+                return [Started()]
             if self.state == "loading":
                 if event != "loaded":
                     return self._violation(f"sent {_name(event)} before loading")

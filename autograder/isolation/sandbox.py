@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 
 from . import layers as L
 from . import wire
-from .protocol import CallOutcome, Conversation, Done, Send
+from .protocol import CallOutcome, Conversation, Done, Send, Started
 
 ZYGOTE_START_S = 60.0  # numpy's import on a loaded machine
+CHILD_START_S = 30.0  # a child of its own: the interpreter and numpy, before it says "started"
 ZYGOTE_ANSWER_S = 3.0  # a zygote silent this long (stopped by a child?) is replaced
 
 
@@ -278,7 +279,6 @@ class Sandbox:
     def _child(self, request, calls, load_left, budget_s, answer, run, *, review=()):
         """Start a child, converse with it, kill it: (Outcome or None, load seconds spent)."""
         limits = self.limits
-        conversation = Conversation(calls, standin=answer, review=review)
         cpu = int(load_left + budget_s) + 2
         spec = (f"as={limits.memory_mb << 20},cpu={cpu},fsize={limits.file_mb << 20},"
                 f"nofile={limits.open_files},nproc={limits.processes}")
@@ -295,11 +295,15 @@ class Sandbox:
         finally:
             os.close(write_fd)
         run.children += 1
+        # A child of its own starts a whole interpreter first: that is not the notebook's time.
+        announced = isinstance(handle, _PopenChild)
+        conversation = Conversation(calls, standin=answer, review=review, announced=announced)
         loaded_at = None
         try:
-            _write_all(handle.stdin, wire.dumps(request), start + max(load_left, 0.1))
-            outcome, loaded_at = self._converse(handle, read_fd, conversation, start, load_left,
-                                                budget_s)
+            _write_all(handle.stdin, wire.dumps(request),
+                       start + max(load_left, 0.1) + (CHILD_START_S if announced else 0))
+            outcome, loaded_at, start = self._converse(handle, read_fd, conversation, start,
+                                                       load_left, budget_s)
             if outcome.end == "eof":
                 code = handle.wait_exit(1.0)
                 outcome.detail = _describe_exit(code) if code is not None else \
@@ -320,19 +324,21 @@ class Sandbox:
         return outcome, min(spent, load_left)
 
     def _converse(self, handle, read_fd, conversation, start, load_left, budget_s):
-        """The thin I/O loop around the conversation: read lines, act, keep the clock."""
+        """The thin I/O loop around the conversation: read lines, act, keep the clock.
+        Returns (Outcome, when it loaded or None, when its load clock started)."""
         cap = self.limits.channel_mb << 20
-        deadline = start + max(load_left, 0.0)
+        starting = conversation.state == "starting"
+        deadline = start + (CHILD_START_S if starting else max(load_left, 0.0))
         loaded_at = None
         buffer = bytearray()  # grows in place: a long line costs its size, not its square
         received = 0
         while True:
-            if loaded_at is None and conversation.state != "loading":
+            if loaded_at is None and conversation.state not in ("loading", "starting"):
                 loaded_at = time.monotonic()
                 deadline = loaded_at + budget_s
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return _done(conversation.end("timeout")), loaded_at
+                return _done(conversation.end("timeout")), loaded_at, start
             ready, _, _ = select.select([read_fd], [], [], remaining)
             if not ready:
                 continue
@@ -341,10 +347,10 @@ class Sandbox:
             except OSError:
                 data = b""
             if not data:
-                return _done(conversation.end("eof")), loaded_at
+                return _done(conversation.end("eof")), loaded_at, start
             received += len(data)
             if received > cap:
-                return _done(conversation.end("flood")), loaded_at
+                return _done(conversation.end("flood")), loaded_at, start
             buffer += data
             if b"\n" not in data:
                 continue
@@ -355,15 +361,18 @@ class Sandbox:
                     message = wire.loads(line, cap)
                 except wire.WireError as exc:
                     conversation.outcome.detail = f"sent {exc}"[:200]
-                    return _done(conversation._violation(str(exc))), loaded_at
+                    return _done(conversation._violation(str(exc))), loaded_at, start
                 for action in conversation.receive(message, len(line)):
-                    if isinstance(action, Send):
+                    if isinstance(action, Started):
+                        start = time.monotonic()
+                        deadline = start + max(load_left, 0.0)
+                    elif isinstance(action, Send):
                         if not _write_all(handle.stdin, wire.dumps(action.message), deadline):
-                            return _done(conversation.end("timeout")), loaded_at
+                            return _done(conversation.end("timeout")), loaded_at, start
                     elif isinstance(action, Done):
                         if loaded_at is None and action.outcome.loaded:
                             loaded_at = time.monotonic()
-                        return action.outcome, loaded_at
+                        return action.outcome, loaded_at, start
 
     # -- starting children -----------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The grader's conversation with one child, rule by rule (pure: messages in, actions out)."""
 
 from autograder.isolation import wire
-from autograder.isolation.protocol import Conversation, Done, Send
+from autograder.isolation.protocol import Conversation, Done, Send, Started
 
 
 def calls(n=2, standins=("sigmoid",)):
@@ -124,3 +124,20 @@ def test_without_an_answer_function_every_standin_is_a_miss():
     [reply] = talk.receive({"event": "standin", "function": "sigmoid", "args": [],
                             "kwargs": {}})
     assert reply.message == {"op": "reply", "hit": False}
+
+
+def test_a_child_of_its_own_says_started_first_and_only_once():
+    talk = Conversation(calls(1), announced=True)
+    assert talk.receive({"event": "started"}) == [Started()]
+    assert talk.receive(loaded()) == [Send(talk.calls[0])]
+    assert done(talk.receive(result(1))).end == "done"
+
+    for first in (loaded(), {"event": "started", "names": ["f"]}, {"event": "result"}):
+        talk = Conversation(calls(1), announced=True)
+        outcome = done(talk.receive(first))
+        assert outcome.end == "violation" and not outcome.loaded
+
+    talk = Conversation(calls(1), announced=True)  # a second "started" is student code talking
+    talk.receive({"event": "started"})
+    assert done(talk.receive({"event": "started"})).end == "violation"
+    assert done(Conversation(calls(1)).receive({"event": "started"})).end == "violation"

@@ -405,3 +405,17 @@ def test_children_under_bubblewrap_start_without_the_site_module(sandbox):
             return [int(sys.flags.no_site), int("site" in sys.modules), np.__name__]
     """, ["f"])
     assert values["f"] == [1, 0, "numpy"]
+
+
+def test_a_child_of_its_own_does_not_charge_its_start_to_the_load_budget():
+    """Without a zygote every child starts an interpreter and numpy (a quarter of a second on a
+    slow machine): thirteen exercises must not use up a 3 s load budget on that alone."""
+    box = Sandbox(Limits(load_s=1.0), prefork=False)
+    try:
+        jobs = [ExerciseJob(f"e{i}", [], 5.0) for i in range(6)]
+        result = box.run(compile_chunks([Chunk(1, "x = 1\n")]), jobs)
+        assert result.loaded and not result.notes, result.notes
+        assert result.children == 6
+        assert result.load_seconds < 0.5, result.load_seconds
+    finally:
+        box.close()
