@@ -28,7 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -88,7 +88,7 @@ def python_trees(python):
     return sorted(trees)
 
 
-@lru_cache(maxsize=None)
+@cache
 def site_dirs(python):
     """The folders a child started with ``-S`` imports numpy and the rest from: this
     interpreter's site-packages (and numpy's own folder, should a .pth file have put it
