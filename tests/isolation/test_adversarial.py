@@ -236,21 +236,19 @@ def combo(request, tmp_path_factory):
 
 
 BRACKET = ("all", "base")  # the strongest and the weakest: with a zygote, and without
-GENERIC_EVERYWHERE = ("kill_parent", "load_kill_parent")  # what a uid or a pid namespace stops
 
 
 def _pairs():
     """Every entry under 'all'; an entry marked ``everywhere`` under the weaker combinations
-    too: all of them when a layer protects against it (or it aims at the grader's processes),
-    else only 'base', which with 'all' brackets the rest (its outcome hangs on no optional
-    layer, only on how the child starts: forked by a zygote, or a process of its own)."""
+    too: all of them when its outcome hangs on a layer (``protected_by``, ``requires``), else
+    only 'base', which with 'all' brackets the rest (its outcome hangs on no optional layer,
+    only on how the child starts: forked by a zygote, or a process of its own)."""
     pairs = []
     for name in COMBOS:
         for entry in ENTRIES:
             if name != "all" and not entry.everywhere:
                 continue
-            if name not in BRACKET and not entry.protected_by and \
-                    entry.id not in GENERIC_EVERYWHERE:
+            if name not in BRACKET and not (entry.protected_by or entry.requires):
                 continue
             marks = [pytest.mark.xfail(strict=True, reason=entry.hole)] if entry.hole else []
             pairs.append(pytest.param(name, entry.id, id=f"{name}-{entry.id}", marks=marks))
