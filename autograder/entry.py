@@ -38,7 +38,7 @@ def main():
     here = grades_here(sys.argv[1:])
     if here:
         try:
-            from .grade import default_sandbox
+            from .isolation.sandbox import default_sandbox
 
             default_sandbox().warm()
         except Exception:  # noqa: BLE001 - the command reports the problem itself, in one line

@@ -59,3 +59,20 @@ def test_grading_imports_no_notebook_or_report_library():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_grade_starts_its_zygote_before_the_grader_and_numpy_load():
+    """`shallow grade one.ipynb` starts the zygote first (it imports numpy on the other CPU):
+    at that moment only the sandbox's own modules are loaded, not the grader or numpy."""
+    code = ("import sys\n"
+            "from autograder.isolation import sandbox\n"
+            "def warm(self):\n"
+            "    print(sorted(m for m in ('numpy', 'click', 'autograder.grade', "
+            "'autograder.course', 'autograder.cli') if m in sys.modules))\n"
+            "    raise SystemExit(0)\n"
+            "sandbox.Sandbox.warm = warm\n"
+            "sys.argv = ['shallow', 'grade', 'one.ipynb']\n"
+            "from autograder.entry import main\n"
+            "main()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -35,7 +35,6 @@ import pytest
 from adversarial.corpus import BY_ID, ENTRIES, write_submission
 from click.testing import CliRunner
 
-import autograder.grade as grade_module
 from autograder.batch import grade_many
 from autograder.cli import main
 from autograder.grade import Submission
@@ -175,12 +174,12 @@ def _no_leftovers(marker, wait_s=2.0):
 @contextmanager
 def _grading_with(sandbox):
     """grade_many grades with grade.default_sandbox(): make it this combination's sandbox."""
-    saved = grade_module._SANDBOX
-    grade_module._SANDBOX = sandbox
+    saved = sandbox_module._DEFAULT
+    sandbox_module._DEFAULT = sandbox
     try:
         yield
     finally:
-        grade_module._SANDBOX = saved
+        sandbox_module._DEFAULT = saved
 
 
 def _copy_gradebook(source, target):

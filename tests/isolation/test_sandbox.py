@@ -419,3 +419,32 @@ def test_a_child_of_its_own_does_not_charge_its_start_to_the_load_budget():
         assert result.load_seconds < 0.5, result.load_seconds
     finally:
         box.close()
+
+
+def test_a_child_printing_without_end_is_stopped_at_its_file_limit_and_leaves_no_file(sandbox):
+    """Its stdout and stderr go to a file in memory, bounded by the child's fsize limit: a
+    child writing 4 times that limit gets "file too large" and the grade goes on; no file of
+    it is left on the host's disk."""
+    limit = sandbox.limits.file_mb << 20
+    before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
+    values, result = run(sandbox, f"""
+        import os
+        def flood():
+            chunk, sent = b"x" * (1 << 20), 0
+            try:
+                while sent < {4 * limit}:
+                    sent += os.write(1, chunk)
+            except OSError as exc:
+                return [sent, exc.errno]
+            return [sent, 0]
+        def after():
+            print("still here")
+            return 7
+    """, ["flood", "after"])
+    sent, errno = values["flood"]
+    assert errno == 27 and sent <= limit, values  # EFBIG
+    assert values["after"] == 7
+    assert "still here" in result.stderr or "x" * 100 in result.stderr
+    assert len(result.stderr) <= 4096
+    left = set(os.listdir(os.environ.get("TMPDIR", "/tmp"))) - before
+    assert not [name for name in left if name.startswith("shallow-stderr")], left
