@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_parse.py
 	$(BIN)/python bench/bench_stages.py
 	$(BIN)/python bench/bench_grade.py
+	$(BIN)/python bench/bench_designs.py
 	$(BIN)/python bench/bench_cluster.py
 	$(BIN)/python bench/bench_report.py
 
