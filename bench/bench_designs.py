@@ -118,8 +118,8 @@ def main():
         base = "this checkout"
         print(f"\n{'':16s} {'single grade':>22s} {'class, --jobs 2':>26s} {'CPU/notebook':>13s}")
         for name in variants:
-            pair_single = [b / a for a, b in zip(single[name], single[base])]
-            pair_rate = [b / a for a, b in zip(rate[name], rate[base])]
+            pair_single = [b / a for a, b in zip(single[name], single[base], strict=True)]
+            pair_rate = [b / a for a, b in zip(rate[name], rate[base], strict=True)]
             print(f"{name:16s} median {statistics.median(single[name]):.3f} s "
                   f"(min {min(single[name]):.3f}) "
                   f"{statistics.median(rate[name]):10.1f} notebooks/s "
