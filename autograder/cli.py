@@ -103,7 +103,7 @@ def grade(paths, student, assignment, gradebook, no_gradebook, jobs, resume, see
     import sys
 
     if cluster is None and jobs <= 1:  # the zygote imports numpy while the grader loads
-        from .grade import default_sandbox
+        from .isolation.sandbox import default_sandbox
 
         default_sandbox().warm()
     from .commands import CommandError, grade_paths

@@ -475,7 +475,7 @@ def grade_on_cluster(submissions, *, address, gradebook=None, options=None, resu
                 "require": client_layers if require_layers else ()})
             batch.grade(submissions)
         if batch.local:  # what the client graded itself, with its own sandbox
-            from .grade import default_sandbox
+            from .isolation.sandbox import default_sandbox
 
             run.missing_layers += tuple(f"on this client: {line}"
                                         for line in default_sandbox().missing)

@@ -82,7 +82,7 @@ def grade_paths(paths, *, student=None, assignment=None, gradebook=None, jobs=1,
     isolation layer this machine has; ``student_budget``: seconds of grading for all of one
     student's notebooks (``Options.student_budget_s`` by default)."""
     from .batch import grade_many
-    from .grade import Options, default_sandbox
+    from .grade import Options
     from .gradebook import GradebookError
     from .seeds import SecretError, load_secret
     from .submissions import SubmissionError, find_submissions
@@ -95,6 +95,8 @@ def grade_paths(paths, *, student=None, assignment=None, gradebook=None, jobs=1,
         except ClusterError as exc:
             raise CommandError(str(exc)) from None
     if cluster is None and jobs <= 1:
+        from .isolation.sandbox import default_sandbox
+
         default_sandbox().warm()  # the zygote starts while the rest of the grader loads
     root = course_root(course)
     _check_settings(root)
@@ -153,8 +155,8 @@ def grade_paths(paths, *, student=None, assignment=None, gradebook=None, jobs=1,
 def _missing_layers(results):
     """The isolation layers missing where these results were graded: this process's sandbox
     says why when it graded; worker processes' results say which layers they had."""
-    from .grade import default_sandbox
     from .isolation import layers as L
+    from .isolation.sandbox import default_sandbox
 
     sandbox = default_sandbox()
     if sandbox._zygote is not None or sandbox._confirmed:

@@ -82,14 +82,6 @@ def file_sha256(path) -> str:
     return digest.hexdigest()
 
 
-def default_sandbox():
-    """The process's one Sandbox (``isolation.sandbox.default_sandbox``; imported when asked,
-    so that commands which grade nothing never load the sandbox)."""
-    from .isolation.sandbox import default_sandbox as shared
-
-    return shared()
-
-
 def seed_for(options: Options, student: str, assignment: str, sha256: str = "") -> \
         tuple[int, str]:
     """The seed of a submission's hidden cases and where it comes from: ``--seed``, else the
@@ -222,7 +214,10 @@ def grade_submission(submission, options=Options(), *, sandbox=None) -> Submissi
     from .notebook import NotebookError, read_submission
 
     start = time.perf_counter()
-    sandbox = sandbox or default_sandbox()
+    if sandbox is None:
+        from .isolation.sandbox import default_sandbox
+
+        sandbox = default_sandbox()
     sandbox.warm()  # the zygote imports numpy while this process reads the notebook
     course = _course(options)
     result = SubmissionResult(

@@ -173,7 +173,7 @@ def _no_leftovers(marker, wait_s=2.0):
 
 @contextmanager
 def _grading_with(sandbox):
-    """grade_many grades with grade.default_sandbox(): make it this combination's sandbox."""
+    """grade_many grades with the default sandbox: make it this combination's sandbox."""
     saved = sandbox_module._DEFAULT
     sandbox_module._DEFAULT = sandbox
     try:

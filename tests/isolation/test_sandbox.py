@@ -423,8 +423,9 @@ def test_a_child_of_its_own_does_not_charge_its_start_to_the_load_budget():
 
 def test_a_child_printing_without_end_is_stopped_at_its_file_limit_and_leaves_no_file(sandbox):
     """Its stdout and stderr go to a file in memory, bounded by the child's fsize limit: a
-    child writing 4 times that limit gets "file too large" and the grade goes on; no file of
-    it is left on the host's disk."""
+    child writing 4 times that limit, growing the file (truncate, allocate) or writing through
+    a file it reopens from /proc gets "file too large" or a short write, and the grade goes on;
+    no file of it is left on the host's disk, and the next child's file starts empty."""
     limit = sandbox.limits.file_mb << 20
     before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
     values, result = run(sandbox, f"""
@@ -437,13 +438,30 @@ def test_a_child_printing_without_end_is_stopped_at_its_file_limit_and_leaves_no
             except OSError as exc:
                 return [sent, exc.errno]
             return [sent, 0]
+        def grow():
+            refused = []
+            for act in (lambda: os.ftruncate(1, 1 << 30),
+                        lambda: os.posix_fallocate(2, 0, 1 << 30)):
+                try:
+                    act()
+                except OSError as exc:
+                    refused.append(exc.errno)
+            again = os.open("/proc/self/fd/1", os.O_WRONLY | os.O_APPEND)
+            try:
+                os.write(again, b"y" * {2 * limit})
+            except OSError as exc:
+                refused.append(exc.errno)
+            return [refused, os.fstat(1).st_size]
         def after():
+            size = os.fstat(1).st_size
             print("still here")
-            return 7
-    """, ["flood", "after"])
+            return [7, size]
+    """, ["flood", "grow", "after"])
     sent, errno = values["flood"]
     assert errno == 27 and sent <= limit, values  # EFBIG
-    assert values["after"] == 7
+    refused, size = values["grow"]
+    assert refused[:2] == [27, 27] and size <= limit, values
+    assert values["after"] == [7, 0]
     assert "still here" in result.stderr or "x" * 100 in result.stderr
     assert len(result.stderr) <= 4096
     left = set(os.listdir(os.environ.get("TMPDIR", "/tmp"))) - before
